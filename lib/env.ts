@@ -1,0 +1,91 @@
+// The one place that reads process.env. Every setting is validated here, once, and documented in the README.
+import { z } from "zod";
+
+/** An empty string counts as unset, so `VT_API_KEY=` in a shell or compose file means "no key". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+const count = (name: string) =>
+  optional(z.coerce.number({ error: `${name} must be a number` }).int().positive(`${name} must be a positive integer`));
+
+const schema = z.object({
+  DATABASE_URL: optional(z.url({ error: "DATABASE_URL must be a postgres:// URL" })),
+  VT_API_KEY: optional(z.string().trim().min(1)),
+  VT_API_URL: optional(z.url({ error: "VT_API_URL must be a URL" })),
+  SIMULATOR_URL: optional(z.url({ error: "SIMULATOR_URL must be a URL" })),
+  VT_REQUESTS_PER_MINUTE: count("VT_REQUESTS_PER_MINUTE"),
+  VT_REQUESTS_PER_DAY: count("VT_REQUESTS_PER_DAY"),
+  VT_REQUEST_TIMEOUT_SECONDS: count("VT_REQUEST_TIMEOUT_SECONDS"),
+  CACHE_TTL_HOURS: count("CACHE_TTL_HOURS"),
+  VT_QUOTA_RETRY_SECONDS: count("VT_QUOTA_RETRY_SECONDS"),
+  LOOKUP_MAX_ATTEMPTS: optional(
+    z.coerce.number().int().min(1, "LOOKUP_MAX_ATTEMPTS must be at least 1").max(100, "LOOKUP_MAX_ATTEMPTS must be at most 100"),
+  ),
+  WORKER_CONCURRENCY: count("WORKER_CONCURRENCY"),
+  PUBLIC_URL: optional(z.url({ error: "PUBLIC_URL must be an absolute URL" })),
+  PORT: count("PORT"),
+  EMBEDDED_PG_PORT: count("EMBEDDED_PG_PORT"),
+  EMBEDDED_PG_DIR: optional(z.string()),
+  SIMULATOR_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  SIMULATOR_LATENCY_MS: optional(z.coerce.number().int().min(0)),
+  SIMULATOR_REQUESTS_PER_MINUTE: optional(z.coerce.number().int().min(0)),
+  SIMULATOR_REQUESTS_PER_DAY: optional(z.coerce.number().int().min(0)),
+});
+
+export type VirusTotalSource = "virustotal" | "simulator";
+
+function build(raw: NodeJS.ProcessEnv) {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  const e = parsed.data;
+  const simulated = e.VT_API_KEY === undefined;
+  const simulatorPort = e.SIMULATOR_PORT ?? 4010;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    vt: {
+      /** Where reports come from: a real key talks to VT_API_URL, no key talks to the bundled simulator. */
+      source: (simulated ? "simulator" : "virustotal") as VirusTotalSource,
+      apiKey: e.VT_API_KEY ?? "simulator",
+      apiUrl: simulated
+        ? (e.SIMULATOR_URL ?? `http://127.0.0.1:${simulatorPort}/api/v3`)
+        : (e.VT_API_URL ?? "https://www.virustotal.com/api/v3"),
+      requestsPerMinute: e.VT_REQUESTS_PER_MINUTE ?? (simulated ? 60 : 4),
+      requestsPerDay: e.VT_REQUESTS_PER_DAY ?? (simulated ? 100_000 : 500),
+      requestTimeoutMs: (e.VT_REQUEST_TIMEOUT_SECONDS ?? 30) * 1000,
+      quotaRetrySeconds: e.VT_QUOTA_RETRY_SECONDS ?? 86_400,
+    },
+    cacheTtlHours: e.CACHE_TTL_HOURS ?? 24,
+    lookupMaxAttempts: e.LOOKUP_MAX_ATTEMPTS ?? 10,
+    workerConcurrency: e.WORKER_CONCURRENCY ?? 4,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
+    port: e.PORT ?? 3000,
+    embeddedPostgres: {
+      port: e.EMBEDDED_PG_PORT ?? 54329,
+      dir: e.EMBEDDED_PG_DIR ?? "data/postgres",
+    },
+    simulator: {
+      port: simulatorPort,
+      latencyMs: e.SIMULATOR_LATENCY_MS ?? 150,
+      requestsPerMinute: e.SIMULATOR_REQUESTS_PER_MINUTE ?? 0,
+      requestsPerDay: e.SIMULATOR_REQUESTS_PER_DAY ?? 0,
+    },
+  };
+}
+
+export type Env = ReturnType<typeof build>;
+
+let cached: Env | undefined;
+
+/** Parsed on first use, so that importing a module never fails at build time; a bad value fails at start-up. */
+export function env(): Env {
+  cached ??= build(process.env);
+  return cached;
+}
+
+/** For tests and scripts that must parse a specific environment without touching the cached one. */
+export function parseEnv(raw: NodeJS.ProcessEnv): Env {
+  return build(raw);
+}
