@@ -1,0 +1,36 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { parseName } from "@/lib/api/job-input";
+import { getDb } from "@/lib/db/client";
+import { toAppError } from "@/lib/errors";
+import { createJob } from "@/lib/jobs/create";
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/limits";
+import { createJobOptions } from "@/lib/jobs/settings";
+import { log } from "@/lib/log";
+
+export type SubmitState = { ok: false; error: string } | null;
+
+/** The home page's form: a file or pasted text, and an optional name. Mistakes come back as a result, not a throw. */
+export async function submitHashes(_previous: SubmitState, form: FormData): Promise<SubmitState> {
+  const file = form.get("file");
+  const pasted = typeof form.get("text") === "string" ? (form.get("text") as string) : "";
+  const hasFile = file instanceof File && file.size > 0;
+
+  if (hasFile && pasted.trim() !== "") return { ok: false, error: "Choose a file or paste hashes, not both." };
+  if (!hasFile && pasted.trim() === "") return { ok: false, error: "Choose a file or paste some hashes." };
+  const size = hasFile ? file.size : Buffer.byteLength(pasted);
+  if (size > MAX_UPLOAD_BYTES) return { ok: false, error: `The upload is larger than ${MAX_UPLOAD_LABEL}.` };
+
+  let id: string;
+  try {
+    const name = parseName(form.get("name") as string | null);
+    const text = hasFile ? await file.text() : pasted;
+    ({ id } = await createJob(getDb(), { text, name }, createJobOptions()));
+  } catch (error) {
+    const appError = toAppError(error);
+    if (appError.status >= 500) log.error({ err: error }, "submitHashes failed");
+    return { ok: false, error: appError.message };
+  }
+  redirect(`/jobs/${id}`);
+}

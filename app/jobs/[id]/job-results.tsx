@@ -1,0 +1,163 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import type { JobReport, JobResult } from "@/lib/jobs/api-schema";
+
+export const PAGE_SIZE = 100;
+const POLL_MS = 2000;
+
+async function fetchReport(id: string, cursor: string | undefined): Promise<JobReport> {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (cursor) params.set("cursor", cursor);
+  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}?${params}`, { cache: "no-store" });
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new Error(body?.error?.message ?? `The report could not be loaded (HTTP ${response.status}).`);
+  }
+  return response.json();
+}
+
+export function JobResults({ id, initial }: { id: string; initial: JobReport }) {
+  // Cursors of the pages before the current one, so "Previous" can go back; undefined is the first page.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const query = useQuery({
+    queryKey: ["job", id, cursor ?? null],
+    queryFn: () => fetchReport(id, cursor),
+    initialData: cursor === undefined ? initial : undefined,
+    initialDataUpdatedAt: cursor === undefined ? Date.now() : undefined,
+    // Polling stops by itself once nothing is pending, or when the report cannot be loaded.
+    refetchInterval: (q) => (q.state.status === "error" || q.state.data?.status === "completed" ? false : POLL_MS),
+  });
+  const report = query.data;
+
+  return (
+    <section className="space-y-4">
+      {report && <Summary report={report} />}
+      {query.isError && (
+        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">
+          {query.error.message} Reload the page to try again.
+        </p>
+      )}
+      {report && (
+        <>
+          <ResultsTable results={report.results} />
+          <nav className="flex items-center gap-3 text-sm">
+            <button
+              type="button"
+              disabled={cursors.length === 1}
+              onClick={() => setCursors((c) => c.slice(0, -1))}
+              className="rounded border border-slate-300 px-3 py-1 disabled:opacity-40"
+            >
+              ← Previous
+            </button>
+            <span className="text-slate-500">
+              Rows {(cursors.length - 1) * PAGE_SIZE + 1}–{(cursors.length - 1) * PAGE_SIZE + report.results.length} of{" "}
+              {report.counts.total.toLocaleString("en")}
+            </span>
+            <button
+              type="button"
+              disabled={!report.nextCursor}
+              onClick={() => report.nextCursor && setCursors((c) => [...c, report.nextCursor!])}
+              className="rounded border border-slate-300 px-3 py-1 disabled:opacity-40"
+            >
+              Next →
+            </button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Summary({ report }: { report: JobReport }) {
+  const { counts } = report;
+  const items: [string, number, string][] = [
+    ["Pending", counts.pending, "text-slate-700"],
+    ["Completed", counts.completed, "text-emerald-700"],
+    ["Not found", counts.notFound, "text-slate-500"],
+    ["Failed", counts.failed, "text-red-700"],
+  ];
+  return (
+    <div className="space-y-2">
+      <div className="flex flex-wrap items-baseline gap-x-6 gap-y-2" data-testid="counts">
+        <span className="text-sm font-medium" data-testid="job-status">
+          {report.status === "completed" ? "Complete" : report.status === "queued" ? "Queued" : "Running"}
+        </span>
+        {items.map(([label, n, color]) => (
+          <span key={label} className={`text-sm ${color}`}>
+            <span className="text-lg font-semibold tabular-nums">{n.toLocaleString("en")}</span> {label.toLowerCase()}
+          </span>
+        ))}
+      </div>
+      {report.pause && (
+        <p className="rounded bg-amber-50 p-3 text-sm text-amber-900">
+          Lookups are paused until {formatDate(report.pause.until)}: {report.pause.reason}.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ResultsTable({ results }: { results: JobResult[] }) {
+  return (
+    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+      <table className="w-full text-left text-sm" data-testid="results">
+        <thead className="bg-slate-100 text-slate-700">
+          <tr>
+            <th className="px-3 py-2 font-medium">Hash</th>
+            <th className="px-3 py-2 font-medium">Status</th>
+            <th className="px-3 py-2 font-medium">Fortinet detection name</th>
+            <th className="px-3 py-2 font-medium">Engines detected</th>
+            <th className="px-3 py-2 font-medium">Scan date</th>
+          </tr>
+        </thead>
+        <tbody>
+          {results.map((r) => (
+            <tr key={r.hash} className="border-t border-slate-100 align-top">
+              <td className="px-3 py-2 font-mono text-xs break-all">{r.hash}</td>
+              <td className="px-3 py-2">
+                <StatusBadge result={r} />
+              </td>
+              <td className="px-3 py-2 font-mono text-xs">{fortinetCell(r)}</td>
+              <td className="px-3 py-2 tabular-nums">
+                {r.detected !== null && r.engines !== null ? `${r.detected} / ${r.engines}` : "—"}
+              </td>
+              <td className="px-3 py-2 whitespace-nowrap">{r.scanDate ? formatDate(r.scanDate) : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const BADGE: Record<JobResult["status"], [string, string]> = {
+  pending: ["Pending", "bg-slate-100 text-slate-700"],
+  completed: ["Completed", "bg-emerald-100 text-emerald-800"],
+  not_found: ["Not found", "bg-slate-200 text-slate-600"],
+  failed: ["Failed", "bg-red-100 text-red-800"],
+};
+
+function StatusBadge({ result }: { result: JobResult }) {
+  const [label, style] = BADGE[result.status];
+  return (
+    <div>
+      <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${style}`}>{label}</span>
+      {result.error && <p className="mt-1 max-w-xs text-xs text-red-700">{result.error}</p>}
+      {result.retryAt && <p className="mt-1 text-xs text-slate-500">next try {formatDate(result.retryAt)}</p>}
+    </div>
+  );
+}
+
+function fortinetCell(r: JobResult): string {
+  if (r.status !== "completed") return "";
+  if (r.fortinet) return r.fortinet;
+  return r.fortinetCategory === null ? "no verdict from Fortinet" : "clean";
+}
+
+/** UTC, the same on server and browser (no locale, no hydration mismatch). */
+function formatDate(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}

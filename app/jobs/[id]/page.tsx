@@ -1,0 +1,33 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { getDb } from "@/lib/db/client";
+import { findJob } from "@/lib/db/queries/jobs";
+import { getJobReport } from "@/lib/jobs/report";
+import { InvalidLines } from "./invalid-lines";
+import { JobResults, PAGE_SIZE } from "./job-results";
+
+export const metadata: Metadata = { title: "Hashscan report" };
+
+export default async function JobPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const db = getDb();
+  const job = await findJob(db, id);
+  if (!job) notFound();
+  const report = await getJobReport(db, id, { limit: PAGE_SIZE });
+  if (!report) notFound();
+
+  return (
+    <div className="space-y-6">
+      <div>
+        <h1 className="text-2xl font-semibold">{job.name ?? "Hash report"}</h1>
+        <p className="mt-1 text-sm text-slate-500">
+          Submitted {job.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC · {job.total.toLocaleString("en")}{" "}
+          distinct hashes · {job.duplicates.toLocaleString("en")} duplicates dropped ·{" "}
+          {job.invalidCount.toLocaleString("en")} lines without a hash · share this page&apos;s address to share the report
+        </p>
+      </div>
+      {job.invalidCount > 0 && <InvalidLines lines={job.invalidLines} total={job.invalidCount} />}
+      <JobResults id={id} initial={report} />
+    </div>
+  );
+}

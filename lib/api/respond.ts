@@ -1,0 +1,17 @@
+import { AppError, toAppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+
+export function errorResponse(error: AppError): Response {
+  return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status });
+}
+
+/** Runs a route body; anything thrown becomes `{"error":{"code","message"}}`, internals go to the log only. */
+export async function respond(handler: () => Promise<Response>): Promise<Response> {
+  try {
+    return await handler();
+  } catch (error) {
+    const appError = toAppError(error);
+    if (appError.status >= 500) log.error({ err: error }, `API error answered as ${appError.code}`);
+    return errorResponse(appError);
+  }
+}

@@ -1,0 +1,22 @@
+import postgres from "postgres";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { databaseUrl } from "./url";
+import * as schema from "./schema";
+
+export function createDb(url: string, options: { max?: number } = {}) {
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} });
+  return drizzle(client, { schema });
+}
+
+export type Db = ReturnType<typeof createDb>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** What every query takes first: the shared pool, or a transaction inside it. */
+export type Executor = Db | Tx;
+
+let shared: Db | undefined;
+
+/** The process-wide pool, created on first use (never at import, so `next build` needs no database). */
+export function getDb(): Db {
+  shared ??= createDb(databaseUrl());
+  return shared;
+}

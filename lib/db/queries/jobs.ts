@@ -1,0 +1,135 @@
+// Writing and reading jobs and their tasks. Set-based throughout: a 100,000-hash job is a handful of statements.
+import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import type { InvalidLine, ParsedHash } from "@/lib/hashes";
+import type { VirusTotalSource } from "@/lib/env";
+import type { Executor } from "../client";
+import { jobs, reports, tasks, type TaskStatus } from "../schema";
+
+export interface NewJob {
+  id: string;
+  name: string | null;
+  total: number;
+  duplicates: number;
+  invalidLines: InvalidLine[];
+  invalidCount: number;
+}
+
+export async function insertJob(db: Executor, job: NewJob) {
+  await db.insert(jobs).values(job);
+}
+
+/** One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes. */
+export async function insertTasks(db: Executor, jobId: string, hashes: readonly ParsedHash[]) {
+  await db.execute(sql`
+    insert into tasks (job_id, position, line, hash, hash_type)
+    select ${jobId}, ordinality - 1, line, hash, hash_type
+    from unnest(
+      ${toPgArray(hashes.map((h) => h.line))}::int[],
+      ${toPgArray(hashes.map((h) => h.hash))}::text[],
+      ${toPgArray(hashes.map((h) => h.type))}::text[]
+    ) with ordinality as input(line, hash, hash_type)`);
+}
+
+/** A Postgres array literal sent as one parameter (Drizzle would expand a JS array into one per element).
+ * Only for plain tokens: hex digests, numbers and enum names need no quoting. */
+function toPgArray(values: readonly (string | number)[]): string {
+  return `{${values.join(",")}}`;
+}
+
+export interface CachePolicy {
+  ttlHours: number;
+  sources: readonly VirusTotalSource[];
+}
+
+/** Completes, on the spot, every pending task of a job whose file has a fresh report under any of its names. */
+export async function completeTasksFromCache(db: Executor, jobId: string, policy: CachePolicy) {
+  const sources = toPgArray(policy.sources);
+  for (const column of ["md5", "sha1", "sha256"] as const) {
+    await db.execute(sql`
+      update tasks t
+      set status = 'completed', report_sha256 = r.sha256, updated_at = now()
+      from reports r
+      where t.job_id = ${jobId} and t.status = 'pending' and t.hash_type = ${column}
+        and r.${sql.raw(column)} = t.hash
+        and r.fetched_at > now() - make_interval(hours => ${policy.ttlHours})
+        and r.source = any(${sources}::text[])`);
+  }
+}
+
+/** A "not found" answer is remembered for an hour: asking again so soon would spend a request for nothing. */
+export async function markTasksNotFoundFromCache(db: Executor, jobId: string, sources: readonly VirusTotalSource[]) {
+  await db.execute(sql`
+    update tasks t
+    set status = 'not_found', updated_at = now()
+    from not_found_hashes n
+    where t.job_id = ${jobId} and t.status = 'pending' and n.hash = t.hash
+      and n.checked_at > now() - interval '1 hour'
+      and n.source = any(${toPgArray(sources)}::text[])`);
+}
+
+/**
+ * Queues one lookup per pending task, in the same transaction as the rows. The job key makes a hash already queued
+ * by another job share that lookup; preserve_run_at keeps a lookup that waits for a pause waiting. Priority is the
+ * task's rank within its job, so lookups of several jobs interleave instead of queueing behind each other.
+ */
+export async function enqueueLookups(db: Executor, jobId: string, maxAttempts: number): Promise<number> {
+  const rows = await db.execute<{ queued: number }>(sql`
+    select count(*)::int as queued from graphile_worker.add_jobs(
+      array(
+        select row(
+          'lookup', json_build_object('hash', hash), null, null, ${maxAttempts}::smallint,
+          'lookup:' || hash, least(row_number() over (order by position) - 1, 32767)::smallint, array['vt']
+        )::graphile_worker.job_spec
+        from tasks
+        where job_id = ${jobId} and status = 'pending'
+        order by position
+      ),
+      true
+    )`);
+  return rows[0]?.queued ?? 0;
+}
+
+export async function findJob(db: Executor, id: string) {
+  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return job ?? null;
+}
+
+export type StatusCounts = Record<TaskStatus, number>;
+
+export async function countTasksByStatus(db: Executor, jobId: string): Promise<StatusCounts> {
+  const rows = await db
+    .select({ status: tasks.status, n: count() })
+    .from(tasks)
+    .where(eq(tasks.jobId, jobId))
+    .groupBy(tasks.status);
+  const counts: StatusCounts = { pending: 0, completed: 0, not_found: 0, failed: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+/** One page of a job's tasks in input order, joined with their reports; keyset pagination on position. */
+export async function listTaskResults(db: Executor, jobId: string, page: { afterPosition: number; limit: number }) {
+  return db
+    .select({
+      position: tasks.position,
+      hash: tasks.hash,
+      hashType: tasks.hashType,
+      status: tasks.status,
+      error: tasks.error,
+      retryAt: tasks.retryAt,
+      sha256: reports.sha256,
+      fortinet: reports.fortinet,
+      fortinetCategory: reports.fortinetCategory,
+      detected: reports.detected,
+      engines: reports.engines,
+      scanDate: reports.scanDate,
+      source: reports.source,
+    })
+    .from(tasks)
+    .leftJoin(reports, eq(reports.sha256, tasks.reportSha256))
+    .where(and(eq(tasks.jobId, jobId), gt(tasks.position, page.afterPosition)))
+    .orderBy(asc(tasks.position))
+    .limit(page.limit);
+}
+
+export type TaskResultRow = Awaited<ReturnType<typeof listTaskResults>>[number];

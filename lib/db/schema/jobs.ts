@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import type { HashType, InvalidLine } from "@/lib/hashes";
+import { reports } from "./reports";
+
+export const TASK_STATUSES = ["pending", "completed", "not_found", "failed"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const jobs = pgTable("jobs", {
+  // 16 bytes from a CSPRNG, base64url: the id is the only secret guarding a shared report.
+  id: text().primaryKey(),
+  name: text(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  total: integer().notNull(),
+  duplicates: integer().notNull(),
+  // The first MAX_INVALID_LINES_KEPT invalid lines; invalid_count is the uncapped total.
+  invalidLines: jsonb("invalid_lines").$type<InvalidLine[]>().notNull(),
+  invalidCount: integer("invalid_count").notNull(),
+});
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    // 0-based rank of the hash's first occurrence in the input: the report's order and its keyset cursor.
+    position: integer().notNull(),
+    line: integer().notNull(),
+    hash: text().notNull(),
+    hashType: text("hash_type").$type<HashType>().notNull(),
+    status: text().$type<TaskStatus>().notNull().default("pending"),
+    error: text(),
+    retryAt: timestamp("retry_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    reportSha256: text("report_sha256").references(() => reports.sha256),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.position] }),
+    // The worker completes every pending task of a file, in every job, by any of its names.
+    index("tasks_pending_hash_idx").on(t.hash).where(sql`status = 'pending'`),
+    index("tasks_job_status_idx").on(t.jobId, t.status),
+    check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed')`),
+    check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
+  ],
+);
+
+export type Job = typeof jobs.$inferSelect;
+export type Task = typeof tasks.$inferSelect;

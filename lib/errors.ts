@@ -1,0 +1,47 @@
+// The one error type the API answers with: a stable code, an HTTP status, and a message safe to show a user.
+
+export type AppErrorCode =
+  | "invalid_json"
+  | "invalid_parameter"
+  | "no_valid_hashes"
+  | "not_found"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "internal"
+  | "unavailable";
+
+const STATUS: Record<AppErrorCode, number> = {
+  invalid_json: 400,
+  invalid_parameter: 400,
+  no_valid_hashes: 400,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  unavailable: 503,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = STATUS[code];
+  }
+}
+
+const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "CONNECTION_DESTROYED", "57P01", "57P03"]);
+
+/** Maps anything thrown to an AppError; database outages become `unavailable`, the rest `internal`. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof code === "string" && CONNECTION_ERRORS.has(code)) {
+    return new AppError("unavailable", "The database is unavailable; try again shortly.");
+  }
+  return new AppError("internal", "Something went wrong on our side.");
+}

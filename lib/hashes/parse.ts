@@ -1,0 +1,139 @@
+// Finds MD5, SHA-1 and SHA-256 hashes in text as analysts paste it: IOC lists, CSV exports, log excerpts.
+// No Node APIs here: the browser imports this module too.
+
+export type HashType = "md5" | "sha1" | "sha256";
+
+export interface ParsedHash {
+  /** Lower-cased. */
+  hash: string;
+  type: HashType;
+  /** 1-based line of the first occurrence. */
+  line: number;
+}
+
+export interface InvalidLine {
+  line: number;
+  /** The line trimmed, cut to 100 characters (ending in "…" when cut). */
+  value: string;
+  reason: string;
+}
+
+export interface ParseResult {
+  /** Distinct hashes in order of first occurrence. */
+  hashes: ParsedHash[];
+  /** Every occurrence after the first, even on the same line. */
+  duplicates: number;
+  /** The first MAX_INVALID_LINES_KEPT invalid lines, in line order. */
+  invalid: InvalidLine[];
+  /** All invalid lines, including those not kept. */
+  invalidCount: number;
+  /** Distinct hashes per type. */
+  counts: Record<HashType, number>;
+}
+
+// A pasted log can be all noise; the user needs a sample of what was wrong, not a million rows.
+export const MAX_INVALID_LINES_KEPT = 1000;
+
+const EXCERPT_MAX_CHARS = 100;
+// Shorter hex runs are too common in prose (dates, ids, colours) to be worth naming in a reason.
+const MIN_HEX_RUN_TO_REPORT = 16;
+
+const SKIPPED_LINE = /^\s*(?:$|#|\/\/)/;
+const HEX = /^[0-9a-fA-F]+$/;
+const UNSUPPORTED: ReadonlyMap<number, string> = new Map([
+  [56, "SHA-224"],
+  [96, "SHA-384"],
+  [128, "SHA-512"],
+]);
+
+export function hashTypeOf(hash: string): HashType | null {
+  return HEX.test(hash) ? typeOfLength(hash.length) : null;
+}
+
+export function parseHashText(text: string): ParseResult {
+  const withoutBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return parseLines(withoutBom.split(/\r\n|\r|\n/));
+}
+
+/** For a JSON "hashes" array: each element is one line, numbered index + 1. */
+export function parseHashList(lines: readonly string[]): ParseResult {
+  return parseLines(lines);
+}
+
+function parseLines(lines: readonly string[]): ParseResult {
+  const result: ParseResult = {
+    hashes: [],
+    duplicates: 0,
+    invalid: [],
+    invalidCount: 0,
+    counts: { md5: 0, sha1: 0, sha256: 0 },
+  };
+  const seen = new Set<string>();
+  // A hash is a whole alphanumeric token, so `0x…` or a hex run glued to a word is never taken for one.
+  const token = /[0-9A-Za-z]+/g;
+
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    if (SKIPPED_LINE.test(line)) continue;
+
+    let found = false;
+    let longestOtherHex = 0;
+    token.lastIndex = 0;
+    for (let match = token.exec(line); match !== null; match = token.exec(line)) {
+      const run = match[0];
+      if (run.length < MIN_HEX_RUN_TO_REPORT || !HEX.test(run)) continue;
+      const type = typeOfLength(run.length);
+      if (type === null) {
+        longestOtherHex = Math.max(longestOtherHex, run.length);
+        continue;
+      }
+      found = true;
+      const hash = run.toLowerCase();
+      if (seen.has(hash)) {
+        result.duplicates++;
+      } else {
+        seen.add(hash);
+        result.hashes.push({ hash, type, line: index + 1 });
+        result.counts[type]++;
+      }
+    }
+
+    if (found) continue;
+    result.invalidCount++;
+    if (result.invalid.length < MAX_INVALID_LINES_KEPT) {
+      result.invalid.push({ line: index + 1, value: excerpt(line), reason: invalidReason(longestOtherHex) });
+    }
+  }
+  return result;
+}
+
+function typeOfLength(length: number): HashType | null {
+  switch (length) {
+    case 32:
+      return "md5";
+    case 40:
+      return "sha1";
+    case 64:
+      return "sha256";
+    default:
+      return null;
+  }
+}
+
+function invalidReason(longestOtherHex: number): string {
+  if (longestOtherHex === 0) return "no MD5, SHA-1 or SHA-256 found";
+  const unsupported = UNSUPPORTED.get(longestOtherHex);
+  if (unsupported) return `${longestOtherHex} hex digits — ${unsupported} is not supported`;
+  return `${longestOtherHex} hex digits — not an MD5 (32), SHA-1 (40) or SHA-256 (64) hash`;
+}
+
+function excerpt(line: string): string {
+  const value = line.trim();
+  if (value.length <= EXCERPT_MAX_CHARS) return value;
+  // The ellipsis counts towards the limit, so a stored excerpt never exceeds it.
+  let end = EXCERPT_MAX_CHARS - 1;
+  // Cutting between the halves of a surrogate pair would leave a broken character on screen.
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${value.slice(0, end)}…`;
+}

@@ -1,0 +1,17 @@
+export { fileReportSchema, type FileReport } from "./report-schema";
+export { summarizeReport, type ReportSummary } from "./summary";
+export {
+  VirusTotalError,
+  NotFoundError,
+  QuotaExceededError,
+  BadKeyError,
+  TransientError,
+  MalformedResponseError,
+  RequestRejectedError,
+  classifyHttpError,
+  parseRetryAfter,
+  type AnyVirusTotalError,
+  type VirusTotalErrorDetails,
+  type VirusTotalErrorKind,
+} from "./errors";
+export { createVirusTotalClient, type FileLookup, type VirusTotalClient, type VirusTotalClientOptions } from "./client";

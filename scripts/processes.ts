@@ -1,0 +1,73 @@
+// Child processes for `npm run dev` and the test suites: spawned with Node itself (no shell), output prefixed.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export const entryPoints = {
+  tsx: require.resolve("tsx/cli"),
+  next: require.resolve("next/dist/bin/next"),
+  worker: path.join(projectRoot, "worker/index.ts"),
+  simulator: path.join(projectRoot, "lib/virustotal/simulator/main.ts"),
+};
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnChild(
+  name: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; onLine?: (name: string, line: string) => void } = {},
+): Child {
+  const child = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const onLine = options.onLine ?? ((n, line) => console.log(`[${n}] ${line}`));
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) readline.createInterface({ input: stream }).on("line", (line) => onLine(name, line));
+  }
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+  );
+  return {
+    name,
+    process: child,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function waitForHttp(url: string, timeoutMs: number, child?: Child): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedEarly: number | string | undefined;
+  void child?.exited.then((code) => (exitedEarly = code));
+  while (Date.now() < deadline) {
+    if (exitedEarly !== undefined) throw new Error(`${child?.name} exited (${exitedEarly}) before ${url} answered`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
