@@ -120,7 +120,9 @@ function ResultsTable({ results }: { results: JobResult[] }) {
               <td className="px-3 py-2">
                 <StatusBadge result={r} />
               </td>
-              <td className="px-3 py-2 font-mono text-xs">{fortinetCell(r)}</td>
+              <td className="px-3 py-2 font-mono text-xs">
+                <FortinetCell result={r} />
+              </td>
               <td className="px-3 py-2 tabular-nums">
                 {r.detected !== null && r.engines !== null ? `${r.detected} / ${r.engines}` : "—"}
               </td>
@@ -151,10 +153,11 @@ function StatusBadge({ result }: { result: JobResult }) {
   );
 }
 
-function fortinetCell(r: JobResult): string {
-  if (r.status !== "completed") return "";
-  if (r.fortinet) return r.fortinet;
-  return r.fortinetCategory === null ? "no verdict from Fortinet" : "clean";
+/** Fortinet's detection name; when it detected nothing, its verdict (undetected, type-unsupported…) in grey. */
+function FortinetCell({ result }: { result: JobResult }) {
+  if (result.status !== "completed") return null;
+  if (result.fortinet) return <span className="text-red-800">{result.fortinet}</span>;
+  return <span className="text-slate-400">{result.fortinetCategory ?? "no Fortinet entry"}</span>;
 }
 
 /** UTC, the same on server and browser (no locale, no hydration mismatch). */
