@@ -27,6 +27,7 @@ const schema = z.object({
   PORT: count("PORT"),
   EMBEDDED_PG_PORT: count("EMBEDDED_PG_PORT"),
   EMBEDDED_PG_DIR: optional(z.string()),
+  SIMULATOR_HOST: optional(z.string()),
   SIMULATOR_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   SIMULATOR_LATENCY_MS: optional(z.coerce.number().int().min(0)),
   SIMULATOR_REQUESTS_PER_MINUTE: optional(z.coerce.number().int().min(0)),
@@ -69,6 +70,8 @@ function build(raw: NodeJS.ProcessEnv) {
       dir: e.EMBEDDED_PG_DIR ?? "data/postgres",
     },
     simulator: {
+      // 127.0.0.1 unless told otherwise: the simulator accepts any key, so it is not for a shared network.
+      host: e.SIMULATOR_HOST ?? "127.0.0.1",
       port: simulatorPort,
       latencyMs: e.SIMULATOR_LATENCY_MS ?? 150,
       requestsPerMinute: e.SIMULATOR_REQUESTS_PER_MINUTE ?? 0,

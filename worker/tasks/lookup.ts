@@ -42,41 +42,54 @@ export function createLookupTask(deps: LookupDeps): Task {
       return;
     }
     const { hash } = parsed.data;
-    const started = Date.now();
-    const done = (outcome: string, extra: Record<string, unknown> = {}) =>
-      logLine({ hash, outcome, ms: Date.now() - started, fromCache: false, attempt: helpers.job.attempts, ...extra });
-
-    const cached = await findFreshReport(deps.db, hash, deps.cache);
-    if (cached) {
-      await completeTasksForFile(deps.db, cached);
-      return logLine({ hash, outcome: "completed", ms: Date.now() - started, fromCache: true });
-    }
-    if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) {
-      await markTasksNotFound(deps.db, hash);
-      return logLine({ hash, outcome: "not_found", ms: Date.now() - started, fromCache: true });
-    }
-
-    const slot = await acquireRequestSlot(deps.db, deps.limits);
-    if (!slot.granted) {
-      deps.gate.closeUntil(slot.until);
-      await reschedule(helpers, hash, slot.until);
-      if (slot.wait !== "minute") await noteTasksWaiting(deps.db, hash, { error: null, retryAt: slot.until });
-      return done("waiting", { until: slot.until.toISOString(), wait: slot.wait });
-    }
-
-    let lookup;
     try {
-      lookup = await deps.vt.getFile(hash);
+      await lookUp(deps, helpers, hash);
     } catch (error) {
-      if (!(error instanceof VirusTotalError)) throw error;
-      return handleFailure(deps, helpers, hash, error, done);
+      // Whatever went wrong (database, a bug), the last attempt must still leave the tasks with an outcome.
+      if (helpers.job.attempts >= helpers.job.max_attempts) {
+        const reason = error instanceof VirusTotalError ? error.message : "Internal error while looking up this hash";
+        await failTasks(deps.db, hash, `Gave up after ${helpers.job.attempts} attempts: ${reason}`);
+      }
+      throw error;
     }
-    await deps.db.transaction(async (tx) => {
-      await saveReport(tx, lookup.summary, lookup.raw, deps.source);
-      await completeTasksForFile(tx, lookup.summary);
-    });
-    done("completed", { detected: lookup.summary.detected, engines: lookup.summary.engines });
   };
+}
+
+async function lookUp(deps: LookupDeps, helpers: JobHelpers, hash: string) {
+  const started = Date.now();
+  const done = (outcome: string, extra: Record<string, unknown> = {}) =>
+    logLine({ hash, outcome, ms: Date.now() - started, fromCache: false, attempt: helpers.job.attempts, ...extra });
+
+  const cached = await findFreshReport(deps.db, hash, deps.cache);
+  if (cached) {
+    await completeTasksForFile(deps.db, cached);
+    return logLine({ hash, outcome: "completed", ms: Date.now() - started, fromCache: true });
+  }
+  if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) {
+    await markTasksNotFound(deps.db, hash);
+    return logLine({ hash, outcome: "not_found", ms: Date.now() - started, fromCache: true });
+  }
+
+  const slot = await acquireRequestSlot(deps.db, deps.limits);
+  if (!slot.granted) {
+    deps.gate.closeUntil(slot.until);
+    await reschedule(helpers, hash, slot.until);
+    if (slot.wait !== "minute") await noteTasksWaiting(deps.db, hash, { error: null, retryAt: slot.until });
+    return done("waiting", { until: slot.until.toISOString(), wait: slot.wait });
+  }
+
+  let lookup;
+  try {
+    lookup = await deps.vt.getFile(hash);
+  } catch (error) {
+    if (!(error instanceof VirusTotalError)) throw error;
+    return handleFailure(deps, helpers, hash, error, done);
+  }
+  await deps.db.transaction(async (tx) => {
+    await saveReport(tx, lookup.summary, lookup.raw, deps.source);
+    await completeTasksForFile(tx, lookup.summary);
+  });
+  done("completed", { detected: lookup.summary.detected, engines: lookup.summary.engines });
 }
 
 async function handleFailure(
@@ -105,8 +118,8 @@ async function handleFailure(
       return done("failed", { error: error.message });
     case "transient": {
       if (helpers.job.attempts >= helpers.job.max_attempts) {
-        await failTasks(deps.db, hash, `Gave up after ${helpers.job.attempts} attempts: ${error.message}`);
-        return done("failed", { error: error.message });
+        done("failed", { error: error.message });
+        throw error; // the task fails it with the reason, above
       }
       // graphile-worker retries after exp(min(attempts, 10)) seconds; show the user roughly when.
       const retryAt = new Date(Date.now() + Math.exp(Math.min(helpers.job.attempts, 10)) * 1000);

@@ -80,6 +80,6 @@ export async function startPause(db: Executor, until: Date, reason: string) {
     .onConflictDoUpdate({
       target: vtPause.id,
       set: { until, reason, startedAt: sql`now()` },
-      setWhere: sql`${vtPause.until} < ${until}`,
+      setWhere: sql`${vtPause.until} < ${until.toISOString()}::timestamptz`,
     });
 }

@@ -2,10 +2,10 @@
 import { env } from "../../env";
 import { createSimulator } from "./server";
 
-const { port, latencyMs, requestsPerMinute, requestsPerDay } = env().simulator;
+const { host, port, latencyMs, requestsPerMinute, requestsPerDay } = env().simulator;
 const simulator = createSimulator({ latencyMs, requestsPerMinute, requestsPerDay });
-const bound = await simulator.listen(port);
-console.log(`VirusTotal simulator listening on http://127.0.0.1:${bound}/api/v3`);
+const bound = await simulator.listen(port, host);
+console.log(`VirusTotal simulator listening on http://${host}:${bound}/api/v3`);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {

@@ -1,0 +1,72 @@
+// Starts the built app, worker, simulator and database once for the whole suite; the returned function stops them.
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { parseEnv } from "../../lib/env";
+import { projectRoot } from "../../scripts/processes";
+import { startStack, type Stack } from "../../scripts/stack";
+import { E2E_ENV, E2E_PORT, E2E_SIMULATOR_PORT, STACK_LOG } from "./settings";
+import { createTestDatabase, type TestDatabase } from "./test-database";
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  if (!fs.existsSync(path.join(projectRoot, ".next/BUILD_ID"))) {
+    throw new Error("No production build in .next: run `npx next build` first (`npm run test:e2e` does both).");
+  }
+  for (const port of [E2E_PORT, E2E_SIMULATOR_PORT]) {
+    // Something already answering there (a previous run that was killed?) would be tested instead of this build.
+    if (await isListening(port)) throw new Error(`Port ${port} is already in use; the e2e stack needs it.`);
+  }
+
+  const logPath = path.join(projectRoot, STACK_LOG);
+  fs.mkdirSync(path.dirname(logPath), { recursive: true });
+  const logFd = fs.openSync(logPath, "w");
+  let logOpen = true;
+  // A child's last lines can arrive after the log is closed; they are dropped rather than thrown on.
+  const write = (line: string) => logOpen && fs.writeSync(logFd, `${line}\n`);
+  const closeLog = () => {
+    logOpen = false;
+    fs.closeSync(logFd);
+  };
+
+  // With DATABASE_URL set, the run gets a database of its own on that server instead of the embedded one.
+  const serverUrl = parseEnv(process.env).databaseUrl;
+  let database: TestDatabase | undefined;
+  let stack: Stack;
+  try {
+    database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
+    if (database) write(`Using database ${database.url.replace(/\/\/[^@]*@/, "//")}`);
+    stack = await startStack({
+      web: "start",
+      env: { ...E2E_ENV, ...(database && { DATABASE_URL: database.url }) },
+      onLine: (name, line) => write(`[${name}] ${line}`),
+      log: write,
+    });
+  } catch (error) {
+    await database?.drop();
+    closeLog();
+    const tail = fs.readFileSync(logPath, "utf8").trimEnd().split("\n").slice(-20).join("\n");
+    throw new Error(`The e2e stack did not start: ${(error as Error).message}\nLast lines of ${STACK_LOG}:\n${tail}`, {
+      cause: error,
+    });
+  }
+
+  return async () => {
+    try {
+      await stack.stop();
+      await database?.drop();
+    } finally {
+      closeLog();
+    }
+  };
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,19 @@
+// Where the end-to-end stack runs: ports of its own, so it never clashes with `npm run dev` (3000, 4010, 54329).
+export const E2E_PORT = 3100;
+export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
+export const E2E_SIMULATOR_PORT = 4110;
+export const STACK_LOG = "test-results/e2e-stack.log";
+
+/** Passed to startStack; each value overrides the shell's, so a developer's own settings cannot leak in. */
+export const E2E_ENV = {
+  PORT: String(E2E_PORT),
+  SIMULATOR_PORT: String(E2E_SIMULATOR_PORT),
+  EMBEDDED_PG_PORT: "54349",
+  EMBEDDED_PG_DIR: "data/e2e-postgres",
+  SIMULATOR_LATENCY_MS: "50",
+  // Empty means unset: lookups go to the bundled simulator even when the shell holds a real key.
+  VT_API_KEY: "",
+  SIMULATOR_URL: "",
+  // Links the API hands out must point at this stack, not at a configured public address.
+  PUBLIC_URL: "",
+};

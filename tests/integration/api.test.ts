@@ -1,0 +1,156 @@
+// The JSON API contract, through the real route handlers and a real database.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POST } from "../../app/api/jobs/route";
+import { GET } from "../../app/api/jobs/[id]/route";
+import { MAX_UPLOAD_BYTES } from "../../lib/jobs/limits";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("api");
+  process.env.DATABASE_URL = t.url; // read once, by the routes' shared pool
+});
+afterAll(async () => t?.drop());
+
+const BASE = "http://hashscan.test";
+const md5 = "0496f4962d3dce3caa849f605749f7f2";
+const sha1 = "15e43dbe5259192a9d6b89d1c1e3e99ac9e86880";
+
+const post = (body: BodyInit, contentType: string | null, query = "") =>
+  POST(
+    new Request(`${BASE}/api/jobs${query}`, {
+      method: "POST",
+      body,
+      headers: contentType ? { "content-type": contentType } : {},
+    }),
+  );
+const get = (id: string, query = "") =>
+  GET(new Request(`${BASE}/api/jobs/${id}${query}`), { params: Promise.resolve({ id }) });
+
+async function errorOf(response: Response) {
+  return { status: response.status, body: await response.json() };
+}
+
+describe("POST /api/jobs", () => {
+  it("takes JSON, and answers 201 with the job's absolute URLs and what was accepted", async () => {
+    const response = await post(JSON.stringify({ hashes: [md5, `${sha1} ${md5}`, "nope"], name: "json" }), "application/json");
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    expect(body).toEqual({
+      id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      url: `${BASE}/jobs/${body.id}`,
+      statusUrl: `${BASE}/api/jobs/${body.id}`,
+      accepted: 2,
+      duplicates: 1,
+      invalid: [{ line: 3, value: "nope", reason: "no MD5, SHA-1 or SHA-256 found" }],
+      invalidCount: 1,
+    });
+    expect(response.headers.get("location")).toBe(body.url);
+  });
+
+  it("takes text/plain and what curl --data-binary sends, with ?name=", async () => {
+    for (const type of ["text/plain; charset=utf-8", "application/x-www-form-urlencoded"]) {
+      const response = await post(`# iocs\r\n${md5};evil\r\n`, type, "?name=from%20curl");
+      expect(response.status).toBe(201);
+      const body = await response.json();
+      expect(body).toMatchObject({ accepted: 1, duplicates: 0, invalidCount: 0 });
+      const job = await (await get(body.id)).json();
+      expect(job.name).toBe("from curl");
+    }
+  });
+
+  it("takes a multipart upload with a file and a name", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([`${md5}\n${sha1}\n`], { type: "text/plain" }), "iocs.txt");
+    form.append("name", "multipart");
+    const response = await POST(new Request(`${BASE}/api/jobs`, { method: "POST", body: form }));
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    expect(body.accepted).toBe(2);
+    expect((await (await get(body.id)).json()).name).toBe("multipart");
+  });
+
+  it("answers every mistake with a stable error code", async () => {
+    expect(await errorOf(await post("{not json", "application/json"))).toEqual({
+      status: 400,
+      body: { error: { code: "invalid_json", message: "The body is not valid JSON." } },
+    });
+    const wrongShape = await errorOf(await post(JSON.stringify({ hashes: "abc" }), "application/json"));
+    expect(wrongShape).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+    const longName = await errorOf(await post(JSON.stringify({ hashes: [md5], name: "x".repeat(201) }), "application/json"));
+    expect(longName).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+    const noHashes = await errorOf(await post("hello\nworld", "text/plain"));
+    expect(noHashes).toMatchObject({ status: 400, body: { error: { code: "no_valid_hashes" } } });
+    const noFile = new FormData();
+    noFile.append("name", "x");
+    const missingFile = await errorOf(await POST(new Request(`${BASE}/api/jobs`, { method: "POST", body: noFile })));
+    expect(missingFile).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+    const xml = await errorOf(await post("<hashes/>", "application/xml"));
+    expect(xml).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
+  });
+
+  it("refuses a body over the upload limit, declared or streamed, and stores nothing", async () => {
+    const [before] = await t.sql`select count(*)::int as n from jobs`;
+    const big = `${md5}\n`.repeat(Math.ceil((MAX_UPLOAD_BYTES + 1) / 33));
+    expect(await errorOf(await post(big, "text/plain"))).toMatchObject({
+      status: 413,
+      body: { error: { code: "payload_too_large", message: "The upload is larger than 16 MB." } },
+    });
+    const chunk = new TextEncoder().encode(`${md5}\n`.repeat(30_000));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_UPLOAD_BYTES) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const streamed = await POST(
+      new Request(`${BASE}/api/jobs`, { method: "POST", body: stream, headers: { "content-type": "text/plain" }, duplex: "half" } as RequestInit),
+    );
+    expect(streamed.status).toBe(413);
+    const [after] = await t.sql`select count(*)::int as n from jobs`;
+    expect(after.n).toBe(before.n);
+  });
+});
+
+describe("GET /api/jobs/{id}", () => {
+  it("reports status, counts and results in input order, paginated by an opaque cursor", async () => {
+    const hashes = Array.from({ length: 5 }, (_, i) => String(i).repeat(32));
+    const created = await (await post(JSON.stringify({ hashes }), "application/json")).json();
+
+    const first = await get(created.id, "?limit=2");
+    expect(first.status).toBe(200);
+    const page1 = await first.json();
+    expect(page1).toMatchObject({
+      id: created.id,
+      name: null,
+      status: "queued",
+      source: "simulator",
+      counts: { total: 5, pending: 5, completed: 0, notFound: 0, failed: 0 },
+      duplicates: 0,
+      invalidCount: 0,
+      pause: null,
+    });
+    expect(page1.createdAt).toMatch(/Z$/);
+    expect(page1.results).toEqual([
+      { hash: hashes[0], hashType: "md5", status: "pending", sha256: null, fortinet: null, fortinetCategory: null, detected: null, engines: null, scanDate: null, error: null, retryAt: null },
+      expect.objectContaining({ hash: hashes[1] }),
+    ]);
+    const page2 = await (await get(created.id, `?limit=2&cursor=${page1.nextCursor}`)).json();
+    const page3 = await (await get(created.id, `?limit=2&cursor=${page2.nextCursor}`)).json();
+    expect([...page1.results, ...page2.results, ...page3.results].map((r: { hash: string }) => r.hash)).toEqual(hashes);
+    expect(page3.nextCursor).toBeNull();
+  });
+
+  it("rejects a bad limit or cursor, and answers 404 for an unknown job", async () => {
+    const created = await (await post(md5, "text/plain")).json();
+    for (const query of ["?limit=0", "?limit=1001", "?limit=abc", "?cursor=garbage"]) {
+      expect(await errorOf(await get(created.id, query))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+    }
+    expect(await errorOf(await get("AAAAAAAAAAAAAAAAAAAAAA"))).toMatchObject({
+      status: 404,
+      body: { error: { code: "not_found" } },
+    });
+  });
+});

@@ -1,0 +1,40 @@
+// Real processes for the integration tests: the simulator in-process over real HTTP, the worker as a child process.
+import { createSimulator, type Simulator, type SimulatorOptions } from "../../../lib/virustotal/simulator/server";
+import { entryPoints, spawnChild, type Child } from "../../../scripts/processes";
+
+export async function startSimulator(options: SimulatorOptions = {}) {
+  const simulator: Simulator = createSimulator({ latencyMs: 0, ...options });
+  const port = await simulator.listen(0);
+  return { simulator, port, apiUrl: `http://127.0.0.1:${port}/api/v3` };
+}
+
+export interface WorkerProcess extends Child {
+  lines: string[];
+}
+
+/** `npm run worker`, as a child process with its own environment; its log lines are kept for assertions. */
+export function startWorker(env: Record<string, string>): WorkerProcess {
+  const lines: string[] = [];
+  const child = spawnChild("worker", [entryPoints.tsx, entryPoints.worker], {
+    env: { VT_API_KEY: "", WORKER_CONCURRENCY: "4", ...env },
+    onLine: (_name, line) => {
+      lines.push(line);
+      if (process.env.SHOW_WORKER_LOGS) console.log(`[worker] ${line}`);
+    },
+  });
+  return Object.assign(child, { lines });
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

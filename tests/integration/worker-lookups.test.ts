@@ -1,0 +1,129 @@
+// A real worker process against the simulator: lookups complete jobs, reuse reports under other names, and each
+// VirusTotal outcome (found, 404, 503, malformed) ends as specified.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
+import { getJobReport } from "../../lib/jobs/report";
+import { simulatedOutcome } from "../../lib/virustotal/simulator/reports";
+import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+let sim: Awaited<ReturnType<typeof startSimulator>>;
+let worker: WorkerProcess;
+
+const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["virustotal", "simulator"] }, lookupMaxAttempts: 2 };
+const fixtureNames = readFileSync("tests/fixtures/samples/fixture-hashes.csv", "utf8")
+  .trim()
+  .split("\n")
+  .slice(1)
+  .map((line) => line.split(",") as [md5: string, sha1: string, sha256: string]);
+
+beforeAll(async () => {
+  t = await createTestDatabase("worker_lookups");
+  sim = await startSimulator();
+  worker = startWorker({ DATABASE_URL: t.url, SIMULATOR_URL: sim.apiUrl, LOOKUP_MAX_ATTEMPTS: "2" });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await sim?.simulator.close();
+  await t?.drop();
+});
+
+async function finished(id: string, timeoutMs = 30_000) {
+  return waitFor(
+    `job ${id} to complete`,
+    async () => {
+      const report = await getJobReport(t.db, id, { limit: 1000 });
+      return report?.status === "completed" ? report : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+const fileRequests = () => sim.simulator.requests().filter((r) => r.hash !== null);
+
+describe("the lookup worker", () => {
+  it("completes a job from the simulator, with VirusTotal's numbers", async () => {
+    const md5s = fixtureNames.map(([md5]) => md5);
+    const example = readFileSync("tests/fixtures/samples/example-md5.txt", "utf8");
+    const job = await createJob(t.db, { text: `${md5s.join("\n")}\n${example}` }, options);
+    const report = await finished(job.id);
+
+    expect(report.counts).toMatchObject({ total: 22, pending: 0, failed: 0 });
+    expect(report.counts.completed + report.counts.notFound).toBe(22);
+    const moat = report.results.find((r) => r.hash === "b214da9f6b0d6e6de5090b3f9672defe");
+    expect(moat).toMatchObject({
+      status: "completed",
+      sha256: "001015aafcae8a6942366cbb0e7d39c0738752a7800c41ea1c655d47b0a4d04c",
+      fortinet: "WM/Moat.81C2F10E!tr",
+      fortinetCategory: "malicious",
+      detected: 53,
+      engines: 62,
+      scanDate: "2020-04-10T19:24:05.000Z",
+    });
+    // One request per distinct hash, no more.
+    expect(fileRequests()).toHaveLength(22);
+  });
+
+  it("answers a second job that names the same files by SHA-1 and SHA-256 without a single request", async () => {
+    const before = fileRequests().length;
+    const names = fixtureNames.flatMap(([, sha1, sha256]) => [sha1, sha256]);
+    const job = await createJob(t.db, { hashes: names }, options);
+    const report = await finished(job.id);
+    expect(report.counts).toMatchObject({ total: 14, completed: 14 });
+    expect(fileRequests().length).toBe(before);
+  });
+
+  it("marks a file VirusTotal does not know as not found, and remembers it", async () => {
+    const hash = "dead" + "1".repeat(28);
+    const first = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    expect(first.results[0]).toMatchObject({ status: "not_found", error: null });
+    const before = fileRequests().length;
+    const again = await createJob(t.db, { hashes: [hash] }, options);
+    expect(again.queued).toBe(0);
+    expect((await finished(again.id)).results[0].status).toBe("not_found");
+    expect(fileRequests().length).toBe(before);
+  });
+
+  it("retries a 503 with backoff and completes when VirusTotal recovers", async () => {
+    const hash = findHash("5031", (h) => simulatedOutcome(h).kind === "found");
+    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    expect(report.results[0]).toMatchObject({ status: "completed", error: null });
+    expect(fileRequests().filter((r) => r.hash === hash).map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it("fails a lookup with a readable reason after LOOKUP_MAX_ATTEMPTS transient errors", async () => {
+    const hash = "5030" + "2".repeat(28);
+    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    expect(report.results[0].status).toBe("failed");
+    expect(report.results[0].error).toMatch(/^Gave up after 2 attempts: VirusTotal is temporarily unavailable/);
+    expect(fileRequests().filter((r) => r.hash === hash)).toHaveLength(2);
+  });
+
+  it("fails a malformed answer once, without retrying", async () => {
+    const hash = "bad0" + "3".repeat(28);
+    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    expect(report.results[0].status).toBe("failed");
+    expect(report.results[0].error).toBe("VirusTotal answered HTTP 200 with a body that is not JSON");
+    expect(fileRequests().filter((r) => r.hash === hash)).toHaveLength(1);
+  });
+
+  it("writes one structured log line per lookup, without the API key", () => {
+    const lookups = worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line));
+    expect(lookups.length).toBeGreaterThan(20);
+    for (const entry of lookups) {
+      expect(entry).toEqual(expect.objectContaining({ hash: expect.any(String), outcome: expect.any(String), ms: expect.any(Number) }));
+      expect(typeof entry.fromCache).toBe("boolean");
+    }
+    expect(worker.lines.join("\n")).not.toContain("x-apikey");
+  });
+});
+
+/** A 32-hex hash with a given prefix whose simulated outcome passes `accept`. */
+function findHash(prefix: string, accept: (hash: string) => boolean): string {
+  for (let i = 0; ; i++) {
+    const hash = prefix + i.toString(16).padStart(32 - prefix.length, "0");
+    if (accept(hash)) return hash;
+  }
+}

@@ -1,0 +1,79 @@
+// VirusTotal's 429 starts a global pause stored in Postgres: nothing calls VirusTotal until it ends, waiting tasks
+// show when they will be tried, and the lookup that hit the wall is not counted as a failed attempt.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJob } from "../../lib/jobs/create";
+import { getJobReport } from "../../lib/jobs/report";
+import { simulatedOutcome } from "../../lib/virustotal/simulator/reports";
+import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+const PAUSE_SECONDS = 4;
+let t: TestDatabase;
+let sim: Awaited<ReturnType<typeof startSimulator>>;
+let worker: WorkerProcess;
+
+beforeAll(async () => {
+  t = await createTestDatabase("worker_quota");
+  sim = await startSimulator({ requestsPerDay: 3 });
+  worker = startWorker({
+    DATABASE_URL: t.url,
+    SIMULATOR_URL: sim.apiUrl,
+    WORKER_CONCURRENCY: "1",
+    LOOKUP_MAX_ATTEMPTS: "1",
+    VT_QUOTA_RETRY_SECONDS: String(PAUSE_SECONDS),
+  });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await sim?.simulator.close();
+  await t?.drop();
+});
+
+describe("a 429 from VirusTotal", () => {
+  it("pauses every lookup until the pause ends, then the rest complete", async () => {
+    const hashes = foundHashes(6);
+    const job = await createJob(t.db, { hashes }, {
+      cache: { ttlHours: 24, sources: ["simulator"] },
+      lookupMaxAttempts: 1,
+    });
+
+    const paused = await waitFor("the pause", async () => {
+      const report = await getJobReport(t.db, job.id, { limit: 10 });
+      return report?.pause ? report : undefined;
+    });
+    expect(paused.pause?.reason).toMatch(/quota/i);
+    const waiting = paused.results.filter((r) => r.status === "pending");
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const r of waiting) expect(r.retryAt).toBe(paused.pause?.until);
+
+    // The quota comes back (a new day, as far as the simulator knows) while the worker waits.
+    sim.simulator.reset();
+    const log429 = Date.now();
+    const report = await waitFor(
+      "the job to complete",
+      async () => {
+        const r = await getJobReport(t.db, job.id, { limit: 10 });
+        return r?.status === "completed" ? r : undefined;
+      },
+      30_000,
+    );
+    // Only the requests after the reset remain in the simulator's log: none came before the pause ended.
+    const pauseEnd = new Date(paused.pause!.until).getTime();
+    const after = sim.simulator.requests().filter((r) => r.hash !== null);
+    expect(after.length).toBeGreaterThan(0);
+    for (const request of after) expect(new Date(request.at).getTime()).toBeGreaterThanOrEqual(pauseEnd - 50);
+    expect(log429).toBeLessThan(pauseEnd);
+
+    // LOOKUP_MAX_ATTEMPTS=1, yet nothing failed: waiting for the pause spent no attempt.
+    expect(report.counts).toMatchObject({ total: 6, completed: 6, failed: 0, pending: 0 });
+  });
+});
+
+function foundHashes(n: number): string[] {
+  const hashes: string[] = [];
+  for (let i = 0; hashes.length < n; i++) {
+    const hash = `c0ffee${i.toString(16).padStart(26, "0")}`;
+    if (simulatedOutcome(hash).kind === "found") hashes.push(hash);
+  }
+  return hashes;
+}
