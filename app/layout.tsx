@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { env } from "@/lib/env";
 import { Providers } from "./providers";
+import { ServiceStatusBar } from "./service-status";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -33,6 +34,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </div>
         </header>
         <Providers>
+          <ServiceStatusBar />
           <main className="mx-auto max-w-6xl px-4 py-8">{children}</main>
         </Providers>
       </body>

@@ -5,7 +5,9 @@ CREATE TABLE "jobs" (
 	"total" integer NOT NULL,
 	"duplicates" integer NOT NULL,
 	"invalid_lines" jsonb NOT NULL,
-	"invalid_count" integer NOT NULL
+	"invalid_count" integer NOT NULL,
+	"cancelled_at" timestamp with time zone,
+	"last_priority" integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tasks" (
@@ -20,7 +22,7 @@ CREATE TABLE "tasks" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"report_sha256" text,
 	CONSTRAINT "tasks_job_id_position_pk" PRIMARY KEY("job_id","position"),
-	CONSTRAINT "tasks_status_check" CHECK (status in ('pending', 'completed', 'not_found', 'failed')),
+	CONSTRAINT "tasks_status_check" CHECK (status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')),
 	CONSTRAINT "tasks_hash_type_check" CHECK (hash_type in ('md5', 'sha1', 'sha256'))
 );
 --> statement-breakpoint
@@ -46,12 +48,20 @@ CREATE TABLE "reports" (
 	CONSTRAINT "reports_source_check" CHECK (source in ('virustotal', 'simulator'))
 );
 --> statement-breakpoint
+CREATE TABLE "lookup_leases" (
+	"hash" text PRIMARY KEY NOT NULL,
+	"holder" text NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "vt_pause" (
 	"id" smallint PRIMARY KEY DEFAULT 1 NOT NULL,
 	"until" timestamp with time zone NOT NULL,
+	"cause" text NOT NULL,
 	"reason" text NOT NULL,
 	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "vt_pause_singleton" CHECK (id = 1)
+	CONSTRAINT "vt_pause_singleton" CHECK (id = 1),
+	CONSTRAINT "vt_pause_cause_check" CHECK (cause in ('quota', 'per_minute', 'daily_limit', 'monthly_limit', 'bad_key'))
 );
 --> statement-breakpoint
 CREATE TABLE "vt_requests" (
@@ -61,7 +71,16 @@ CREATE TABLE "vt_requests" (
 --> statement-breakpoint
 CREATE TABLE "vt_usage" (
 	"period" text PRIMARY KEY NOT NULL,
-	"requests" integer DEFAULT 0 NOT NULL
+	"count" integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "worker_pools" (
+	"id" text PRIMARY KEY NOT NULL,
+	"hostname" text NOT NULL,
+	"pid" integer NOT NULL,
+	"concurrency" integer NOT NULL,
+	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_beat_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_job_id_jobs_id_fk" FOREIGN KEY ("job_id") REFERENCES "public"."jobs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -17,6 +17,9 @@ const schema = z.object({
   VT_REQUESTS_PER_DAY: count("VT_REQUESTS_PER_DAY"),
   VT_REQUESTS_PER_MONTH: count("VT_REQUESTS_PER_MONTH"),
   VT_REQUEST_TIMEOUT_SECONDS: count("VT_REQUEST_TIMEOUT_SECONDS"),
+  VT_RATE_WINDOW_SECONDS: count("VT_RATE_WINDOW_SECONDS"),
+  WORKER_HEARTBEAT_SECONDS: count("WORKER_HEARTBEAT_SECONDS"),
+  WORKER_STALE_SECONDS: count("WORKER_STALE_SECONDS"),
   CACHE_TTL_HOURS: count("CACHE_TTL_HOURS"),
   VT_QUOTA_RETRY_SECONDS: count("VT_QUOTA_RETRY_SECONDS"),
   LOOKUP_MAX_ATTEMPTS: optional(
@@ -36,7 +39,7 @@ const schema = z.object({
 
 export type VirusTotalSource = "virustotal" | "simulator";
 
-function build(raw: NodeJS.ProcessEnv) {
+function build(raw: Record<string, string | undefined>) {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
@@ -45,6 +48,11 @@ function build(raw: NodeJS.ProcessEnv) {
   const e = parsed.data;
   const simulated = e.VT_API_KEY === undefined;
   const simulatorPort = e.SIMULATOR_PORT ?? 4010;
+  const heartbeatSeconds = e.WORKER_HEARTBEAT_SECONDS ?? 15;
+  const staleSeconds = e.WORKER_STALE_SECONDS ?? 60;
+  if (staleSeconds <= heartbeatSeconds) {
+    throw new Error("Invalid environment:\n  WORKER_STALE_SECONDS must be longer than WORKER_HEARTBEAT_SECONDS");
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     vt: {
@@ -58,11 +66,15 @@ function build(raw: NodeJS.ProcessEnv) {
       requestsPerDay: e.VT_REQUESTS_PER_DAY ?? (simulated ? 100_000 : 500),
       requestsPerMonth: e.VT_REQUESTS_PER_MONTH ?? (simulated ? 3_000_000 : 15_500),
       requestTimeoutMs: (e.VT_REQUEST_TIMEOUT_SECONDS ?? 30) * 1000,
+      // "Per minute" is a sliding 60-second window; tests shorten it to see several windows in seconds.
+      windowSeconds: e.VT_RATE_WINDOW_SECONDS ?? 60,
       quotaRetrySeconds: e.VT_QUOTA_RETRY_SECONDS ?? 86_400,
     },
     cacheTtlHours: e.CACHE_TTL_HOURS ?? 24,
     lookupMaxAttempts: e.LOOKUP_MAX_ATTEMPTS ?? 10,
     workerConcurrency: e.WORKER_CONCURRENCY ?? 4,
+    heartbeatSeconds,
+    staleSeconds,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     port: e.PORT ?? 3000,
     embeddedPostgres: {
@@ -91,6 +103,6 @@ export function env(): Env {
 }
 
 /** For tests and scripts that must parse a specific environment without touching the cached one. */
-export function parseEnv(raw: NodeJS.ProcessEnv): Env {
+export function parseEnv(raw: Record<string, string | undefined>): Env {
   return build(raw);
 }

@@ -5,6 +5,7 @@ export type AppErrorCode =
   | "invalid_parameter"
   | "no_valid_hashes"
   | "not_found"
+  | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
   | "internal"
@@ -15,6 +16,7 @@ const STATUS: Record<AppErrorCode, number> = {
   invalid_parameter: 400,
   no_valid_hashes: 400,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

@@ -1,12 +1,15 @@
 // The standalone worker process: graphile-worker running lookups against VirusTotal (or the simulator).
-import { Logger, run } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger, run, type WorkerEvents } from "graphile-worker";
 import { createDb } from "@/lib/db/client";
+import { endPause } from "@/lib/db/queries/virustotal-budget";
 import { databaseUrl } from "@/lib/db/url";
 import { env } from "@/lib/env";
-import { cachePolicy } from "@/lib/jobs/settings";
+import { cachePolicy, requestLimits } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 import { createVirusTotalClient } from "@/lib/virustotal";
 import { createBudgetGate } from "./budget-gate";
+import { startHeartbeat } from "./heartbeat";
 import { createLookupTask } from "./tasks/lookup";
 
 const settings = env();
@@ -14,11 +17,21 @@ const url = databaseUrl();
 const db = createDb(url, { max: settings.workerConcurrency + 2 });
 const gate = createBudgetGate();
 
+// A rejected key pauses lookups until a worker restarts, possibly with a new key: try again now.
+if (await endPause(db, "bad_key")) log.info({ event: "pause_ended", cause: "bad_key" }, "Retrying VirusTotal with the configured key");
+
+const events: WorkerEvents = new EventEmitter();
+let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
+events.on("pool:create", ({ workerPool }) => {
+  heartbeat = startHeartbeat(db, { id: workerPool.id, concurrency: settings.workerConcurrency }, settings);
+});
+
 const runner = await run({
   connectionString: url,
   concurrency: settings.workerConcurrency,
   pollInterval: 1000,
   crontab: "",
+  events,
   forbiddenFlags: gate.forbiddenFlags,
   logger: new Logger((scope) => (level, message, meta) => {
     // Per-job chatter is replaced by our own line per lookup; keep graphile-worker's warnings, errors and lifecycle.
@@ -35,12 +48,10 @@ const runner = await run({
       }),
       source: settings.vt.source,
       cache: cachePolicy(settings),
-      limits: {
-        perMinute: settings.vt.requestsPerMinute,
-        perDay: settings.vt.requestsPerDay,
-        perMonth: settings.vt.requestsPerMonth,
-      },
+      limits: requestLimits(settings),
       quotaRetrySeconds: settings.vt.quotaRetrySeconds,
+      maxAttempts: settings.lookupMaxAttempts,
+      leaseSeconds: Math.ceil(settings.vt.requestTimeoutMs / 1000) + 30,
       gate,
     }),
   },
@@ -55,4 +66,5 @@ log.info(
 
 // graphile-worker handles SIGTERM/SIGINT itself: it stops fetching, lets running lookups finish, then resolves.
 await runner.promise;
+await heartbeat?.stop();
 await db.$client.end({ timeout: 5 });

@@ -28,8 +28,14 @@ export const createJobResponseSchema = z.object({
   invalidCount: z.number().int(),
 });
 
-export const taskStatusSchema = z.enum(["pending", "completed", "not_found", "failed"]);
-export const jobStatusSchema = z.enum(["queued", "running", "completed"]);
+export const taskStatusSchema = z.enum(["pending", "completed", "not_found", "failed", "cancelled"]);
+export const jobStatusSchema = z.enum(["queued", "running", "completed", "cancelled"]);
+
+export const pauseSchema = z.object({
+  until: z.iso.datetime(),
+  cause: z.enum(["quota", "per_minute", "daily_limit", "monthly_limit", "bad_key"]),
+  reason: z.string(),
+});
 
 export const jobResultSchema = z.object({
   hash: z.string(),
@@ -57,10 +63,13 @@ export const jobReportSchema = z.object({
     completed: z.number().int(),
     notFound: z.number().int(),
     failed: z.number().int(),
+    cancelled: z.number().int(),
   }),
   duplicates: z.number().int(),
   invalidCount: z.number().int(),
-  pause: z.object({ until: z.iso.datetime(), reason: z.string() }).nullable(),
+  pause: pauseSchema.nullable(),
+  /** When the last pending lookup should be done, from the job's place in the queue and the allowed rate. */
+  estimatedCompletion: z.iso.datetime().nullable(),
   results: z.array(jobResultSchema),
   nextCursor: z.string().nullable(),
 });
@@ -75,6 +84,36 @@ export const reportQuerySchema = z.object({
   cursor: z.string().optional(),
 });
 
+export const serviceStatusSchema = z.object({
+  source: z.enum(["virustotal", "simulator"]),
+  limits: z.object({
+    perMinute: z.number().int(),
+    perDay: z.number().int(),
+    perMonth: z.number().int(),
+    windowSeconds: z.number().int(),
+  }),
+  usage: z.object({
+    lastMinute: z.number().int(),
+    today: z.number().int(),
+    thisMonth: z.number().int(),
+    savedToday: z.number().int(),
+  }),
+  waitingLookups: z.number().int(),
+  pause: pauseSchema.nullable(),
+  workers: z.array(
+    z.object({
+      id: z.string(),
+      hostname: z.string(),
+      pid: z.number().int(),
+      concurrency: z.number().int(),
+      startedAt: z.iso.datetime(),
+      lastBeatAt: z.iso.datetime(),
+    }),
+  ),
+});
+
+export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
+export type Pause = z.infer<typeof pauseSchema>;
 export type CreateJobJson = z.infer<typeof createJobJsonSchema>;
 export type CreateJobResponse = z.infer<typeof createJobResponseSchema>;
 export type JobResult = z.infer<typeof jobResultSchema>;

@@ -10,6 +10,7 @@ import {
   markTasksNotFoundFromCache,
   type CachePolicy,
 } from "@/lib/db/queries/jobs";
+import { countSavedRequests } from "@/lib/db/queries/virustotal-budget";
 import { AppError } from "@/lib/errors";
 
 export type JobInput = { text: string; name?: string | null } | { hashes: readonly string[]; name?: string | null };
@@ -53,7 +54,9 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
-    return enqueueLookups(tx, id, options.lookupMaxAttempts);
+    const queued = await enqueueLookups(tx, id, options.lookupMaxAttempts);
+    await countSavedRequests(tx, parsed.hashes.length - queued);
+    return queued;
   });
 
   return {

@@ -1,10 +1,19 @@
-// Reading a job's progress: counts, the current pause, and one keyset page of results in input order.
+// Reading a job's progress: counts, the current pause, an estimated completion, and one keyset page of results.
 import type { Db } from "@/lib/db/client";
-import { countTasksByStatus, findJob, listTaskResults, type StatusCounts, type TaskResultRow } from "@/lib/db/queries/jobs";
-import { getActivePause } from "@/lib/db/queries/virustotal-budget";
+import {
+  countLookupsAhead,
+  countTasksByStatus,
+  findJob,
+  listTaskResults,
+  type StatusCounts,
+  type TaskResultRow,
+} from "@/lib/db/queries/jobs";
+import { getActivePause, nextUtcResets, readUsage } from "@/lib/db/queries/virustotal-budget";
+import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { JobReport, JobResult, JobStatus } from "./api-schema";
+import { estimateCompletion } from "./eta";
 
 export async function getJobReport(db: Db, id: string, page: { cursor?: string; limit: number }): Promise<JobReport | null> {
   const afterPosition = page.cursor === undefined ? -1 : decodeCursor(page.cursor);
@@ -18,12 +27,13 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
   ]);
   const hasMore = rows.length > page.limit;
   const shown = hasMore ? rows.slice(0, page.limit) : rows;
+  const status = jobStatus(job, counts);
 
   return {
     id: job.id,
     name: job.name,
     createdAt: job.createdAt.toISOString(),
-    status: jobStatus(counts),
+    status,
     source: env().vt.source,
     counts: {
       total: job.total,
@@ -31,17 +41,38 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
       completed: counts.completed,
       notFound: counts.not_found,
       failed: counts.failed,
+      cancelled: counts.cancelled,
     },
     duplicates: job.duplicates,
     invalidCount: job.invalidCount,
-    pause: pause ? { until: pause.until.toISOString(), reason: pause.reason } : null,
+    pause: pause ? { until: pause.until.toISOString(), cause: pause.cause, reason: pause.reason } : null,
+    estimatedCompletion: counts.pending > 0 ? (await estimate(db, job, pause?.until ?? null)).toISOString() : null,
     results: shown.map((row) => toResult(row, pause?.until ?? null)),
     nextCursor: hasMore ? encodeCursor(shown[shown.length - 1].position) : null,
   };
 }
 
-function jobStatus(counts: StatusCounts): JobStatus {
-  if (counts.pending === 0) return "completed";
+async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Date> {
+  const e = env();
+  const [lookupsAhead, usage, resets] = await Promise.all([
+    countLookupsAhead(db, job.lastPriority),
+    readUsage(db, e.vt.windowSeconds),
+    nextUtcResets(db),
+  ]);
+  return estimateCompletion({
+    now: new Date(),
+    lookupsAhead,
+    pausedUntil,
+    perMinute: e.vt.requestsPerMinute,
+    windowSeconds: e.vt.windowSeconds,
+    perDay: e.vt.requestsPerDay,
+    usedToday: usage.today,
+    nextDayReset: resets.day,
+  });
+}
+
+function jobStatus(job: Job, counts: StatusCounts): JobStatus {
+  if (counts.pending === 0) return job.cancelledAt ? "cancelled" : "completed";
   return counts.completed + counts.not_found + counts.failed === 0 ? "queued" : "running";
 }
 

@@ -1,5 +1,6 @@
 import { env, type Env, type VirusTotalSource } from "@/lib/env";
 import type { CachePolicy } from "@/lib/db/queries/jobs";
+import type { RequestLimits } from "@/lib/db/queries/virustotal-budget";
 import type { CreateJobOptions } from "./create";
 
 /** Which cached reports may answer: never a simulated one while a real key is set. */
@@ -10,4 +11,13 @@ export function cachePolicy(e: Env = env()): CachePolicy {
 
 export function createJobOptions(e: Env = env()): CreateJobOptions {
   return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts };
+}
+
+export function requestLimits(e: Env = env()): RequestLimits {
+  return {
+    perMinute: e.vt.requestsPerMinute,
+    perDay: e.vt.requestsPerDay,
+    perMonth: e.vt.requestsPerMonth,
+    windowSeconds: e.vt.windowSeconds,
+  };
 }

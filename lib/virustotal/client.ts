@@ -1,5 +1,5 @@
 // The HTTP client for VirusTotal API v3: one request per lookup, every failure turned into a VirusTotalError.
-import type { z } from "zod";
+import { z } from "zod";
 import { classifyHttpError, MalformedResponseError, TransientError, VirusTotalError } from "./errors";
 import { fileReportSchema } from "./report-schema";
 import { summarizeReport, type ReportSummary } from "./summary";
@@ -18,9 +18,37 @@ export interface FileLookup {
   summary: ReportSummary;
 }
 
+export interface QuotaUse {
+  used: number;
+  allowed: number;
+}
+
+/** The key's request quotas as VirusTotal counts them; null where the answer did not say. */
+export interface Quotas {
+  hourly: QuotaUse | null;
+  daily: QuotaUse | null;
+  monthly: QuotaUse | null;
+}
+
 export interface VirusTotalClient {
   getFile(hash: string): Promise<FileLookup>;
+  /** `GET /users/{key}/overall_quotas`: spends no lookup quota; tells which quota a 429 hit. */
+  getQuotas(): Promise<Quotas>;
 }
+
+const quotaUseSchema = z
+  .object({ user: z.object({ used: z.number().int().nonnegative(), allowed: z.number().int().nonnegative() }) })
+  .transform((q) => q.user)
+  .nullable()
+  .catch(null);
+
+const quotasSchema = z.object({
+  data: z.object({
+    api_requests_hourly: quotaUseSchema.optional().default(null),
+    api_requests_daily: quotaUseSchema.optional().default(null),
+    api_requests_monthly: quotaUseSchema.optional().default(null),
+  }),
+});
 
 const MIN_REDACTED_KEY_LENGTH = 16;
 
@@ -72,20 +100,43 @@ export function createVirusTotalClient(options: VirusTotalClientOptions): VirusT
     return { raw: body.value, summary };
   }
 
+  async function quotas(): Promise<Quotas> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetchImpl(`${base}/users/${encodeURIComponent(apiKey)}/overall_quotas`, {
+        headers: { "x-apikey": apiKey, accept: "application/json" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw networkError(error, timeoutMs);
+    }
+    const body = parseJson(text);
+    if (!response.ok) throw classifyHttpError(response.status, body.ok ? body.value : text, response.headers);
+    const parsed = body.ok ? quotasSchema.safeParse(body.value) : null;
+    if (!parsed?.success) throw new MalformedResponseError("VirusTotal's quota answer does not have the expected shape");
+    const { api_requests_hourly: hourly, api_requests_daily: daily, api_requests_monthly: monthly } = parsed.data.data;
+    return { hourly, daily, monthly };
+  }
+
   return {
-    async getFile(hash) {
-      try {
-        return await lookup(hash);
-      } catch (error) {
-        // Belt and braces: nothing VirusTotal or the network says should put the key in a stored message.
-        // Real keys are 64 characters; redacting a short stand-in (the simulator's) would only garble words.
-        if (error instanceof VirusTotalError && apiKey.length >= MIN_REDACTED_KEY_LENGTH) {
-          error.message = error.message.replaceAll(apiKey, "[API key]");
-        }
-        throw error;
-      }
-    },
+    getQuotas: () => redacting(quotas()),
+    getFile: (hash) => redacting(lookup(hash)),
   };
+
+  async function redacting<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      // Belt and braces: nothing VirusTotal or the network says should put the key in a stored message.
+      // Real keys are 64 characters; redacting a short stand-in (the simulator's) would only garble words.
+      if (error instanceof VirusTotalError && apiKey.length >= MIN_REDACTED_KEY_LENGTH) {
+        error.message = error.message.replaceAll(apiKey, "[API key]");
+      }
+      throw error;
+    }
+  }
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -1,9 +1,11 @@
-// One lookup: a file by one of its names. Cache first, then the shared budget, then VirusTotal; every outcome is
-// written to the tasks of every job that asked for the file, and every write is idempotent.
+// One lookup: a file by one of its names. Cache first, then a lease on the name, then the shared budget, then
+// VirusTotal. Every outcome is written to the tasks of every job that asked for the file; every write is
+// idempotent, so a lookup run twice (a crash, a released lock) changes nothing the second time.
 import type { JobHelpers, Task } from "graphile-worker";
 import { z } from "zod";
 import type { Db } from "@/lib/db/client";
 import type { CachePolicy } from "@/lib/db/queries/jobs";
+import { releaseLease, takeLease } from "@/lib/db/queries/leases";
 import {
   completeTasksForFile,
   failTasks,
@@ -14,13 +16,18 @@ import {
   recordNotFound,
   saveReport,
 } from "@/lib/db/queries/reports";
-import { acquireRequestSlot, startPause, type RequestLimits } from "@/lib/db/queries/virustotal-budget";
+import { acquireRequestSlot, countSavedRequests, startPause, type RequestLimits } from "@/lib/db/queries/virustotal-budget";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
-import { VirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
+import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { VT_FLAG, type BudgetGate } from "../budget-gate";
+import { pauseForQuota, pauseForBadKey } from "../pauses";
 
-export const lookupPayloadSchema = z.object({ hash: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/) });
+export const lookupPayloadSchema = z.object({
+  hash: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/),
+  /** Our own attempt count: waiting for a slot or a pause is not an attempt; a transient failure is. */
+  attempt: z.number().int().positive().default(1),
+});
 export type LookupPayload = z.infer<typeof lookupPayloadSchema>;
 
 export interface LookupDeps {
@@ -30,8 +37,14 @@ export interface LookupDeps {
   cache: CachePolicy;
   limits: RequestLimits;
   quotaRetrySeconds: number;
+  maxAttempts: number;
+  /** How long a lease on a name outlives a holder that died mid-request. */
+  leaseSeconds: number;
   gate: BudgetGate;
 }
+
+// A lookup that finds its name already being asked waits this long, then finds the answer in the cache.
+const IN_FLIGHT_RETRY_MS = 2000;
 
 export function createLookupTask(deps: LookupDeps): Task {
   return async (payload, helpers) => {
@@ -41,107 +54,112 @@ export function createLookupTask(deps: LookupDeps): Task {
       helpers.logger.error(`lookup: unusable payload ${JSON.stringify(payload)}: ${parsed.error.message}`);
       return;
     }
-    const { hash } = parsed.data;
     try {
-      await lookUp(deps, helpers, hash);
+      await lookUp(deps, helpers, parsed.data);
     } catch (error) {
-      // Whatever went wrong (database, a bug), the last attempt must still leave the tasks with an outcome.
+      // Whatever went wrong (the database, a bug), the last attempt still leaves the tasks with an outcome.
       if (helpers.job.attempts >= helpers.job.max_attempts) {
-        const reason = error instanceof VirusTotalError ? error.message : "Internal error while looking up this hash";
-        await failTasks(deps.db, hash, `Gave up after ${helpers.job.attempts} attempts: ${reason}`);
+        await failTasks(deps.db, parsed.data.hash, `Gave up after ${helpers.job.attempts} attempts: internal error`);
       }
       throw error;
     }
   };
 }
 
-async function lookUp(deps: LookupDeps, helpers: JobHelpers, hash: string) {
+async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayload) {
+  const { hash, attempt } = payload;
   const started = Date.now();
   const done = (outcome: string, extra: Record<string, unknown> = {}) =>
-    logLine({ hash, outcome, ms: Date.now() - started, fromCache: false, attempt: helpers.job.attempts, ...extra });
+    log.info({ event: "lookup", hash, outcome, ms: Date.now() - started, fromCache: false, attempt, ...extra });
 
   const cached = await findFreshReport(deps.db, hash, deps.cache);
   if (cached) {
     await completeTasksForFile(deps.db, cached);
-    return logLine({ hash, outcome: "completed", ms: Date.now() - started, fromCache: true });
+    await countSavedRequests(deps.db, 1);
+    return done("completed", { fromCache: true });
   }
   if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) {
     await markTasksNotFound(deps.db, hash);
-    return logLine({ hash, outcome: "not_found", ms: Date.now() - started, fromCache: true });
+    await countSavedRequests(deps.db, 1);
+    return done("not_found", { fromCache: true });
   }
 
-  const slot = await acquireRequestSlot(deps.db, deps.limits);
-  if (!slot.granted) {
-    deps.gate.closeUntil(slot.until);
-    await reschedule(helpers, hash, slot.until);
-    if (slot.wait !== "minute") await noteTasksWaiting(deps.db, hash, { error: null, retryAt: slot.until });
-    return done("waiting", { until: slot.until.toISOString(), wait: slot.wait });
+  const holder = `${helpers.job.locked_by}/${helpers.job.id}`;
+  if (!(await takeLease(deps.db, hash, holder, deps.leaseSeconds))) {
+    await reschedule(helpers, payload, new Date(Date.now() + IN_FLIGHT_RETRY_MS));
+    return done("in_flight_elsewhere");
   }
-
-  let lookup;
   try {
-    lookup = await deps.vt.getFile(hash);
-  } catch (error) {
-    if (!(error instanceof VirusTotalError)) throw error;
-    return handleFailure(deps, helpers, hash, error, done);
+    const slot = await acquireRequestSlot(deps.db, deps.limits);
+    if (!slot.granted) {
+      deps.gate.closeUntil(slot.until);
+      await reschedule(helpers, payload, slot.until);
+      return done("waiting", { until: slot.until.toISOString(), cause: slot.cause });
+    }
+    let lookup;
+    try {
+      lookup = await deps.vt.getFile(hash);
+    } catch (error) {
+      if (!(error instanceof VirusTotalError)) throw error;
+      return await handleFailure(deps, helpers, payload, error as AnyVirusTotalError, done);
+    }
+    await deps.db.transaction(async (tx) => {
+      await saveReport(tx, lookup.summary, lookup.raw, deps.source);
+      await completeTasksForFile(tx, lookup.summary);
+    });
+    done("completed", { detected: lookup.summary.detected, engines: lookup.summary.engines });
+  } finally {
+    await releaseLease(deps.db, hash, holder);
   }
-  await deps.db.transaction(async (tx) => {
-    await saveReport(tx, lookup.summary, lookup.raw, deps.source);
-    await completeTasksForFile(tx, lookup.summary);
-  });
-  done("completed", { detected: lookup.summary.detected, engines: lookup.summary.engines });
 }
 
 async function handleFailure(
   deps: LookupDeps,
   helpers: JobHelpers,
-  hash: string,
-  error: VirusTotalError,
+  payload: LookupPayload,
+  error: AnyVirusTotalError,
   done: (outcome: string, extra?: Record<string, unknown>) => void,
 ) {
+  const { hash, attempt } = payload;
   switch (error.kind) {
     case "not_found":
       await recordNotFound(deps.db, hash, deps.source);
       await markTasksNotFound(deps.db, hash);
       return done("not_found");
-    case "quota": {
+    case "quota":
+    case "bad_key": {
       // Nothing calls VirusTotal until the pause ends; this lookup waits for it without spending an attempt.
-      const until = new Date(Date.now() + deps.quotaRetrySeconds * 1000);
-      await startPause(deps.db, until, `VirusTotal quota exceeded (${error.code ?? "HTTP 429"})`);
-      deps.gate.closeUntil(until);
-      await reschedule(helpers, hash, until);
-      return done("quota_exceeded", { until: until.toISOString() });
+      const pause = error.kind === "quota" ? await pauseForQuota(deps, error) : pauseForBadKey(error);
+      await startPause(deps.db, pause);
+      deps.gate.closeUntil(pause.until);
+      await reschedule(helpers, payload, pause.until);
+      return done("paused", { cause: pause.cause, until: pause.until.toISOString() });
     }
-    case "bad_key":
     case "malformed":
       await failTasks(deps.db, hash, error.message);
       return done("failed", { error: error.message });
     case "transient": {
-      if (helpers.job.attempts >= helpers.job.max_attempts) {
-        done("failed", { error: error.message });
-        throw error; // the task fails it with the reason, above
+      if (attempt >= deps.maxAttempts) {
+        await failTasks(deps.db, hash, `Gave up after ${attempt} attempts: ${error.message}`);
+        return done("failed", { error: error.message });
       }
-      // graphile-worker retries after exp(min(attempts, 10)) seconds; show the user roughly when.
-      const retryAt = new Date(Date.now() + Math.exp(Math.min(helpers.job.attempts, 10)) * 1000);
-      await noteTasksWaiting(deps.db, hash, { error: `${error.message} (retrying)`, retryAt });
-      done("retrying", { error: error.message });
-      throw error;
+      // Exponential backoff, or longer when VirusTotal says when to come back.
+      const backoffMs = Math.min(2 ** attempt, 3600) * 1000;
+      const retryAt = new Date(Date.now() + Math.max(backoffMs, (error.retryAfterSeconds ?? 0) * 1000));
+      await noteTasksWaiting(deps.db, hash, { error: `${error.message} (attempt ${attempt} of ${deps.maxAttempts})`, retryAt });
+      await reschedule(helpers, { hash, attempt: attempt + 1 }, retryAt);
+      return done("retrying", { error: error.message, retryAt: retryAt.toISOString() });
     }
   }
 }
 
 /** Re-adding our own key while we run inserts a fresh job for later; returning then ends this one cleanly. */
-async function reschedule(helpers: JobHelpers, hash: string, runAt: Date) {
-  await helpers.addJob("lookup", { hash } satisfies LookupPayload, {
-    jobKey: `lookup:${hash}`,
+async function reschedule(helpers: JobHelpers, payload: LookupPayload, runAt: Date) {
+  await helpers.addJob("lookup", payload, {
+    jobKey: `lookup:${payload.hash}`,
     runAt,
     maxAttempts: helpers.job.max_attempts,
     priority: helpers.job.priority,
     flags: [VT_FLAG],
   });
-}
-
-/** One structured line per lookup; the API key never reaches a log. */
-function logLine(fields: Record<string, unknown>) {
-  log.info({ event: "lookup", ...fields });
 }

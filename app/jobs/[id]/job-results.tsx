@@ -18,6 +18,8 @@ async function fetchReport(id: string, cursor: string | undefined): Promise<JobR
   return response.json();
 }
 
+const isFinal = (report: JobReport | undefined) => report?.status === "completed" || report?.status === "cancelled";
+
 export function JobResults({ id, initial }: { id: string; initial: JobReport }) {
   // Cursors of the pages before the current one, so "Previous" can go back; undefined is the first page.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -28,13 +30,14 @@ export function JobResults({ id, initial }: { id: string; initial: JobReport }) 
     initialData: cursor === undefined ? initial : undefined,
     initialDataUpdatedAt: cursor === undefined ? Date.now() : undefined,
     // Polling stops by itself once nothing is pending, or when the report cannot be loaded.
-    refetchInterval: (q) => (q.state.status === "error" || q.state.data?.status === "completed" ? false : POLL_MS),
+    refetchInterval: (q) => (q.state.status === "error" || isFinal(q.state.data) ? false : POLL_MS),
   });
   const report = query.data;
 
   return (
     <section className="space-y-4">
       {report && <Summary report={report} />}
+      {report && <JobActions id={id} report={report} onDone={() => void query.refetch()} />}
       {query.isError && (
         <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">
           {query.error.message} Reload the page to try again.
@@ -71,6 +74,43 @@ export function JobResults({ id, initial }: { id: string; initial: JobReport }) 
   );
 }
 
+function JobActions({ id, report, onDone }: { id: string; report: JobReport; onDone: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  async function post(action: "cancel" | "retry") {
+    setBusy(true);
+    setMessage(null);
+    const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/${action}`, { method: "POST" });
+    const body = await response.json().catch(() => null);
+    setBusy(false);
+    if (!response.ok) setMessage(body?.error?.message ?? `HTTP ${response.status}`);
+    onDone();
+  }
+  const canCancel = report.counts.pending > 0;
+  const canRetry = report.counts.failed > 0 && report.status !== "cancelled";
+  if (!canCancel && !canRetry) return null;
+  return (
+    <div className="flex items-center gap-3 text-sm">
+      {canRetry && (
+        <button type="button" disabled={busy} onClick={() => void post("retry")} className="rounded border border-slate-300 bg-white px-3 py-1 hover:bg-slate-50">
+          Retry {report.counts.failed.toLocaleString("en")} failed
+        </button>
+      )}
+      {canCancel && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => window.confirm("Cancel the lookups still pending for this job?") && void post("cancel")}
+          className="rounded border border-red-200 bg-white px-3 py-1 text-red-700 hover:bg-red-50"
+        >
+          Cancel pending lookups
+        </button>
+      )}
+      {message && <span role="alert" className="text-red-700">{message}</span>}
+    </div>
+  );
+}
+
 function Summary({ report }: { report: JobReport }) {
   const { counts } = report;
   const items: [string, number, string][] = [
@@ -78,12 +118,13 @@ function Summary({ report }: { report: JobReport }) {
     ["Completed", counts.completed, "text-emerald-700"],
     ["Not found", counts.notFound, "text-slate-500"],
     ["Failed", counts.failed, "text-red-700"],
+    ...(counts.cancelled > 0 ? [["Cancelled", counts.cancelled, "text-slate-500"] as [string, number, string]] : []),
   ];
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap items-baseline gap-x-6 gap-y-2" data-testid="counts">
         <span className="text-sm font-medium" data-testid="job-status">
-          {report.status === "completed" ? "Complete" : report.status === "queued" ? "Queued" : "Running"}
+          {STATUS_LABEL[report.status]}
         </span>
         {items.map(([label, n, color]) => (
           <span key={label} className={`text-sm ${color}`}>
@@ -91,8 +132,14 @@ function Summary({ report }: { report: JobReport }) {
           </span>
         ))}
       </div>
+      {report.estimatedCompletion && (
+        <p className="text-sm text-slate-600" data-testid="eta">
+          Expected to finish around {formatDate(report.estimatedCompletion)}, from this job&apos;s place in the queue
+          and the allowed request rate.
+        </p>
+      )}
       {report.pause && (
-        <p className="rounded bg-amber-50 p-3 text-sm text-amber-900">
+        <p role="status" className="rounded bg-amber-50 p-3 text-sm text-amber-900" data-testid="pause">
           Lookups are paused until {formatDate(report.pause.until)}: {report.pause.reason}.
         </p>
       )}
@@ -135,11 +182,19 @@ function ResultsTable({ results }: { results: JobResult[] }) {
   );
 }
 
+const STATUS_LABEL: Record<JobReport["status"], string> = {
+  queued: "Queued",
+  running: "Running",
+  completed: "Complete",
+  cancelled: "Cancelled",
+};
+
 const BADGE: Record<JobResult["status"], [string, string]> = {
   pending: ["Pending", "bg-slate-100 text-slate-700"],
   completed: ["Completed", "bg-emerald-100 text-emerald-800"],
   not_found: ["Not found", "bg-slate-200 text-slate-600"],
   failed: ["Failed", "bg-red-100 text-red-800"],
+  cancelled: ["Cancelled", "bg-slate-100 text-slate-500"],
 };
 
 function StatusBadge({ result }: { result: JobResult }) {

@@ -68,25 +68,74 @@ export async function markTasksNotFoundFromCache(db: Executor, jobId: string, so
 }
 
 /**
- * Queues one lookup per pending task, in the same transaction as the rows. The job key makes a hash already queued
- * by another job share that lookup; preserve_run_at keeps a lookup that waits for a pause waiting. Priority is the
- * task's rank within its job, so lookups of several jobs interleave instead of queueing behind each other.
+ * Queues one lookup per pending task (or per pending task among `hashes`), in the same transaction as the rows.
+ * The job key makes a hash already queued by another job share that lookup; preserve_run_at keeps a lookup that
+ * waits for a pause waiting. Priority is the task's rank within its job, so lookups of several jobs interleave
+ * instead of queueing behind each other (graphile-worker runs the lowest priority number first).
  */
-export async function enqueueLookups(db: Executor, jobId: string, maxAttempts: number): Promise<number> {
-  const rows = await db.execute<{ queued: number }>(sql`
-    select count(*)::int as queued from graphile_worker.add_jobs(
+export async function enqueueLookups(
+  db: Executor,
+  jobId: string,
+  maxAttempts: number,
+  hashes?: readonly string[],
+): Promise<number> {
+  const only = hashes ? sql`and hash = any(${toPgArray(hashes)}::text[])` : sql``;
+  const rows = await db.execute<{ queued: number; last_priority: number | null }>(sql`
+    select count(*)::int as queued, max(priority)::int as last_priority from graphile_worker.add_jobs(
       array(
         select row(
           'lookup', json_build_object('hash', hash), null, null, ${maxAttempts}::smallint,
           'lookup:' || hash, least(row_number() over (order by position) - 1, 32767)::smallint, array['vt']
         )::graphile_worker.job_spec
         from tasks
-        where job_id = ${jobId} and status = 'pending'
+        where job_id = ${jobId} and status = 'pending' ${only}
         order by position
       ),
       true
     )`);
-  return rows[0]?.queued ?? 0;
+  const { queued, last_priority } = rows[0];
+  if (queued > 0) await db.update(jobs).set({ lastPriority: last_priority ?? 0 }).where(eq(jobs.id, jobId));
+  return queued;
+}
+
+/** Ends a job's pending tasks as cancelled and removes the lookups that no other job's pending task needs. */
+export async function cancelJob(db: Executor, jobId: string): Promise<number> {
+  await db.update(jobs).set({ cancelledAt: sql`coalesce(${jobs.cancelledAt}, now())` }).where(eq(jobs.id, jobId));
+  const rows = await db.execute<{ cancelled: number }>(sql`
+    with cancelled as (
+      update tasks set status = 'cancelled', retry_at = null, updated_at = now()
+      where job_id = ${jobId} and status = 'pending'
+      returning hash
+    ),
+    removed as (
+      select graphile_worker.remove_job('lookup:' || c.hash)
+      from cancelled c
+      where not exists (select 1 from tasks t where t.status = 'pending' and t.hash = c.hash and t.job_id <> ${jobId})
+    )
+    select (select count(*)::int from cancelled) as cancelled, (select count(*) from removed) as removed`);
+  return rows[0].cancelled;
+}
+
+/** Puts a job's failed tasks back to pending and returns their hashes, for enqueueLookups. */
+export async function reopenFailedTasks(db: Executor, jobId: string): Promise<string[]> {
+  const rows = await db
+    .update(tasks)
+    .set({ status: "pending", error: null, retryAt: null, updatedAt: sql`now()` })
+    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "failed")))
+    .returning({ hash: tasks.hash });
+  return rows.map((row) => row.hash);
+}
+
+/** How many queued lookups run no later than the job's last one: its place in the queue. */
+export async function countLookupsAhead(db: Executor, lastPriority: number): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from graphile_worker._private_jobs where priority <= ${lastPriority}`);
+  return row.n;
+}
+
+export async function countQueuedLookups(db: Executor): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`select count(*)::int as n from graphile_worker._private_jobs`);
+  return row.n;
 }
 
 export async function findJob(db: Executor, id: string) {
@@ -102,7 +151,7 @@ export async function countTasksByStatus(db: Executor, jobId: string): Promise<S
     .from(tasks)
     .where(eq(tasks.jobId, jobId))
     .groupBy(tasks.status);
-  const counts: StatusCounts = { pending: 0, completed: 0, not_found: 0, failed: 0 };
+  const counts: StatusCounts = { pending: 0, completed: 0, not_found: 0, failed: 0, cancelled: 0 };
   for (const row of rows) counts[row.status] = row.n;
   return counts;
 }

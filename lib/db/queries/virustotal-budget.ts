@@ -3,68 +3,106 @@
 // and the claim, so two processes can never both take the last slot.
 import { sql } from "drizzle-orm";
 import type { Db, Executor } from "../client";
-import { vtPause } from "../schema";
+import { vtPause, type PauseCause } from "../schema";
 
 export interface RequestLimits {
   perMinute: number;
   perDay: number;
   perMonth: number;
+  /** The sliding window's length: 60 s in production, shorter in tests. */
+  windowSeconds: number;
 }
 
-export type SlotWait = "paused" | "minute" | "day" | "month";
-export type Slot = { granted: true } | { granted: false; until: Date; wait: SlotWait; reason: string };
+export type Slot = { granted: true } | { granted: false; until: Date; cause: PauseCause | "window"; reason: string };
 
 // VirusTotal counts a request when it arrives; a second of margin keeps latency jitter from crossing its window.
-const WINDOW_SECONDS = 61;
+const MARGIN_SECONDS = 1;
+
+const DAY = sql`'day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD')`;
+const MONTH = sql`'month:' || to_char(now() at time zone 'utc', 'YYYY-MM')`;
+const NEXT_DAY_MS = sql`extract(epoch from date_trunc('day', now() at time zone 'utc') + interval '1 day') * 1000`;
+const NEXT_MONTH_MS = sql`extract(epoch from date_trunc('month', now() at time zone 'utc') + interval '1 month') * 1000`;
 
 export async function acquireRequestSlot(db: Db, limits: RequestLimits): Promise<Slot> {
+  const window = limits.windowSeconds + MARGIN_SECONDS;
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget'))`);
 
     const pause = await getActivePause(tx);
-    if (pause) return { granted: false, until: pause.until, wait: "paused", reason: pause.reason };
+    if (pause) return { granted: false, until: pause.until, cause: pause.cause, reason: pause.reason };
 
     // Times come back as epoch milliseconds: Drizzle's postgres-js driver leaves timestamps as driver strings.
-    const [state] = await tx.execute<{ in_window: number; minute_free_at: number | null; day: number; month: number; next_day: number; next_month: number }>(sql`
+    const [state] = await tx.execute<{ in_window: number; window_free_at: number | null; day: number; month: number; next_day: number; next_month: number }>(sql`
       with recent as (
         select at from vt_requests
-        where at > now() - make_interval(secs => ${WINDOW_SECONDS})
+        where at > now() - make_interval(secs => ${window})
         order by at desc
         limit ${limits.perMinute}
       )
       select
         (select count(*)::int from recent) as in_window,
         -- When the oldest of the last perMinute requests leaves the window, one slot is free again.
-        (select extract(epoch from min(at) + make_interval(secs => ${WINDOW_SECONDS})) * 1000 from recent)::float8 as minute_free_at,
-        coalesce((select requests from vt_usage where period = 'day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD')), 0) as day,
-        coalesce((select requests from vt_usage where period = 'month:' || to_char(now() at time zone 'utc', 'YYYY-MM')), 0) as month,
-        (extract(epoch from date_trunc('day', now() at time zone 'utc') + interval '1 day') * 1000)::float8 as next_day,
-        (extract(epoch from date_trunc('month', now() at time zone 'utc') + interval '1 month') * 1000)::float8 as next_month`);
+        (select extract(epoch from min(at) + make_interval(secs => ${window})) * 1000 from recent)::float8 as window_free_at,
+        coalesce((select count from vt_usage where period = 'requests:' || ${DAY}), 0) as day,
+        coalesce((select count from vt_usage where period = 'requests:' || ${MONTH}), 0) as month,
+        (${NEXT_DAY_MS})::float8 as next_day,
+        (${NEXT_MONTH_MS})::float8 as next_month`);
 
+    // Our own counters say the day's or month's quota is spent: that is a pause everyone can see, until the reset.
     if (state.month >= limits.perMonth) {
-      return { granted: false, until: new Date(state.next_month), wait: "month", reason: `Monthly limit of ${limits.perMonth} requests reached` };
+      const reason = `the monthly limit of ${limits.perMonth} VirusTotal requests is used up`;
+      const until = new Date(state.next_month);
+      await startPause(tx, { until, cause: "monthly_limit", reason });
+      return { granted: false, until, cause: "monthly_limit", reason };
     }
     if (state.day >= limits.perDay) {
-      return { granted: false, until: new Date(state.next_day), wait: "day", reason: `Daily limit of ${limits.perDay} requests reached` };
+      const reason = `the daily limit of ${limits.perDay} VirusTotal requests is used up`;
+      const until = new Date(state.next_day);
+      await startPause(tx, { until, cause: "daily_limit", reason });
+      return { granted: false, until, cause: "daily_limit", reason };
     }
     if (state.in_window >= limits.perMinute) {
       return {
         granted: false,
-        until: new Date(state.minute_free_at!),
-        wait: "minute",
-        reason: `Per-minute limit of ${limits.perMinute} requests reached`,
+        until: new Date(state.window_free_at!),
+        cause: "window",
+        reason: `${limits.perMinute} requests per ${limits.windowSeconds} s`,
       };
     }
 
     await tx.execute(sql`insert into vt_requests default values`);
     await tx.execute(sql`
-      insert into vt_usage (period, requests)
-      values ('day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD'), 1),
-             ('month:' || to_char(now() at time zone 'utc', 'YYYY-MM'), 1)
-      on conflict (period) do update set requests = vt_usage.requests + 1`);
+      insert into vt_usage (period, count)
+      values ('requests:' || ${DAY}, 1), ('requests:' || ${MONTH}, 1)
+      on conflict (period) do update set count = vt_usage.count + 1`);
     await tx.execute(sql`delete from vt_requests where at < now() - interval '10 minutes'`);
     return { granted: true };
   });
+}
+
+/** Counts lookups that our cache answered instead of VirusTotal. */
+export async function countSavedRequests(db: Executor, n: number) {
+  if (n <= 0) return;
+  await db.execute(sql`
+    insert into vt_usage (period, count) values ('saved:' || ${DAY}, ${n})
+    on conflict (period) do update set count = vt_usage.count + excluded.count`);
+}
+
+export interface Usage {
+  lastMinute: number;
+  today: number;
+  thisMonth: number;
+  savedToday: number;
+}
+
+export async function readUsage(db: Executor, windowSeconds: number): Promise<Usage> {
+  const [row] = await db.execute<{ last_minute: number; today: number; this_month: number; saved_today: number }>(sql`
+    select
+      (select count(*)::int from vt_requests where at > now() - make_interval(secs => ${windowSeconds})) as last_minute,
+      coalesce((select count from vt_usage where period = 'requests:' || ${DAY}), 0) as today,
+      coalesce((select count from vt_usage where period = 'requests:' || ${MONTH}), 0) as this_month,
+      coalesce((select count from vt_usage where period = 'saved:' || ${DAY}), 0) as saved_today`);
+  return { lastMinute: row.last_minute, today: row.today, thisMonth: row.this_month, savedToday: row.saved_today };
 }
 
 export async function getActivePause(db: Executor) {
@@ -73,13 +111,35 @@ export async function getActivePause(db: Executor) {
 }
 
 /** Starts (or extends) the global pause; a pause that already ends later is kept. */
-export async function startPause(db: Executor, until: Date, reason: string) {
+export async function startPause(db: Executor, pause: { until: Date; cause: PauseCause; reason: string }) {
   await db
     .insert(vtPause)
-    .values({ id: 1, until, reason })
+    .values({ id: 1, ...pause })
     .onConflictDoUpdate({
       target: vtPause.id,
-      set: { until, reason, startedAt: sql`now()` },
-      setWhere: sql`${vtPause.until} < ${until.toISOString()}::timestamptz`,
+      set: { ...pause, startedAt: sql`now()` },
+      setWhere: sql`${vtPause.until} < ${pause.until.toISOString()}::timestamptz`,
     });
+}
+
+/**
+ * Ends a pause of the given cause, and lets the lookups that were waiting for it run now (a restarted worker
+ * retries a rejected key at once: it may have been replaced). Returns whether there was such a pause.
+ */
+export async function endPause(db: Db, cause: PauseCause): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const ended = await tx.delete(vtPause).where(sql`${vtPause.cause} = ${cause}`).returning({ until: vtPause.until });
+    if (ended.length === 0) return false;
+    await tx.execute(sql`
+      select graphile_worker.reschedule_jobs(
+        array(select id from graphile_worker._private_jobs where locked_at is null and run_at > now()),
+        run_at := now()
+      )`);
+    return true;
+  });
+}
+
+export async function nextUtcResets(db: Executor): Promise<{ day: Date; month: Date }> {
+  const [row] = await db.execute<{ day: number; month: number }>(sql`select (${NEXT_DAY_MS})::float8 as day, (${NEXT_MONTH_MS})::float8 as month`);
+  return { day: new Date(row.day), month: new Date(row.month) };
 }

@@ -3,7 +3,7 @@ import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } fr
 import type { HashType, InvalidLine } from "@/lib/hashes";
 import { reports } from "./reports";
 
-export const TASK_STATUSES = ["pending", "completed", "not_found", "failed"] as const;
+export const TASK_STATUSES = ["pending", "completed", "not_found", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const jobs = pgTable("jobs", {
@@ -16,6 +16,9 @@ export const jobs = pgTable("jobs", {
   // The first MAX_INVALID_LINES_KEPT invalid lines; invalid_count is the uncapped total.
   invalidLines: jsonb("invalid_lines").$type<InvalidLine[]>().notNull(),
   invalidCount: integer("invalid_count").notNull(),
+  cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+  // The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue.
+  lastPriority: integer("last_priority").notNull().default(0),
 });
 
 export const tasks = pgTable(
@@ -40,7 +43,7 @@ export const tasks = pgTable(
     // The worker completes every pending task of a file, in every job, by any of its names.
     index("tasks_pending_hash_idx").on(t.hash).where(sql`status = 'pending'`),
     index("tasks_job_status_idx").on(t.jobId, t.status),
-    check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed')`),
+    check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')`),
     check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
   ],
 );

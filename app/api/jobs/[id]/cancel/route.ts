@@ -1,0 +1,11 @@
+import { respond } from "@/lib/api/respond";
+import { getDb } from "@/lib/db/client";
+import { cancelJob } from "@/lib/jobs/manage";
+
+/** Ends the job's pending tasks as cancelled; lookups no other job needs leave the queue. */
+export async function POST(_request: Request, ctx: { params: Promise<{ id: string }> }) {
+  return respond(async () => {
+    const { id } = await ctx.params;
+    return Response.json(await cancelJob(getDb(), id));
+  });
+}

@@ -1,0 +1,12 @@
+import { respond } from "@/lib/api/respond";
+import { getDb } from "@/lib/db/client";
+import { env } from "@/lib/env";
+import { retryFailedTasks } from "@/lib/jobs/manage";
+
+/** Puts the job's failed tasks back in the queue. */
+export async function POST(_request: Request, ctx: { params: Promise<{ id: string }> }) {
+  return respond(async () => {
+    const { id } = await ctx.params;
+    return Response.json(await retryFailedTasks(getDb(), id, env().lookupMaxAttempts));
+  });
+}

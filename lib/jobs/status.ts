@@ -1,0 +1,33 @@
+// The lookup service at a glance: budget used against the limits, the pause, the queue, and live worker pools.
+import type { Db } from "@/lib/db/client";
+import { countQueuedLookups } from "@/lib/db/queries/jobs";
+import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
+import { listLivePools } from "@/lib/db/queries/worker-pools";
+import { env } from "@/lib/env";
+import type { ServiceStatus } from "./api-schema";
+import { requestLimits } from "./settings";
+
+export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
+  const e = env();
+  const [usage, waitingLookups, pause, pools] = await Promise.all([
+    readUsage(db, e.vt.windowSeconds),
+    countQueuedLookups(db),
+    getActivePause(db),
+    listLivePools(db, e.staleSeconds),
+  ]);
+  return {
+    source: e.vt.source,
+    limits: requestLimits(e),
+    usage,
+    waitingLookups,
+    pause: pause ? { until: pause.until.toISOString(), cause: pause.cause, reason: pause.reason } : null,
+    workers: pools.map((pool) => ({
+      id: pool.id,
+      hostname: pool.hostname,
+      pid: pool.pid,
+      concurrency: pool.concurrency,
+      startedAt: pool.startedAt.toISOString(),
+      lastBeatAt: pool.lastBeatAt.toISOString(),
+    })),
+  };
+}
