@@ -29,7 +29,7 @@ FROM base AS build
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # The repo has no public/ today; make sure it exists so the web stage can copy it unconditionally.
-RUN npm run build && mkdir -p public
+RUN NEXT_OUTPUT=standalone npm run build && mkdir -p public
 
 FROM base AS web
 ENV NODE_ENV=production \

@@ -16,7 +16,6 @@ export default defineConfig({
   testDir: "tests/e2e",
   outputDir: "test-results",
   workers: 1,
-  fullyParallel: false,
   forbidOnly: true,
   reporter: "list",
   globalSetup: "./tests/e2e/global-setup.ts",

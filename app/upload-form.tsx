@@ -2,6 +2,7 @@
 
 import { useActionState, useMemo, useState } from "react";
 import { parseHashText, type ParseResult } from "@/lib/hashes";
+import { plural } from "@/lib/plural";
 import { submitHashes, type SubmitState } from "./actions";
 
 export function UploadForm() {
@@ -71,9 +72,8 @@ function Preview({ parsed }: { parsed: ParseResult }) {
   const { md5, sha1, sha256 } = parsed.counts;
   return (
     <p className="text-sm text-slate-600" data-testid="preview">
-      {parsed.hashes.length.toLocaleString("en")} distinct hashes ({md5} MD5, {sha1} SHA-1, {sha256} SHA-256),{" "}
-      {parsed.duplicates.toLocaleString("en")} duplicates, {parsed.invalidCount.toLocaleString("en")} lines without a
-      hash.
+      {plural(parsed.hashes.length, "distinct hash", "distinct hashes")} ({md5} MD5, {sha1} SHA-1, {sha256} SHA-256),{" "}
+      {plural(parsed.duplicates, "duplicate")}, {plural(parsed.invalidCount, "line")} without a hash.
     </p>
   );
 }

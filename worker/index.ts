@@ -30,7 +30,7 @@ const runner = await run({
   connectionString: url,
   concurrency: settings.workerConcurrency,
   pollInterval: 1000,
-  crontab: "",
+  parsedCronItems: [],
   events,
   forbiddenFlags: gate.forbiddenFlags,
   logger: new Logger((scope) => (level, message, meta) => {

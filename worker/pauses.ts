@@ -1,8 +1,6 @@
 // Deciding how long a VirusTotal refusal pauses every lookup: as short as the cause allows, never a guess shorter.
 import type { PauseCause } from "@/lib/db/schema";
-import { nextUtcResets } from "@/lib/db/queries/virustotal-budget";
-import type { BadKeyError, QuotaExceededError } from "@/lib/virustotal";
-import type { LookupDeps } from "./tasks/lookup";
+import { nextUtcResets, type BadKeyError, type QuotaExceededError, type VirusTotalClient } from "@/lib/virustotal";
 
 export interface Pause {
   until: Date;
@@ -19,8 +17,11 @@ const BAD_KEY_RETRY_MS = 60 * MINUTE_MS;
  * cause: a spent daily or monthly quota resumes at the next UTC reset when that is sooner; otherwise it was a
  * per-minute (or hourly) throttle, and a minute is enough.
  */
-export async function pauseForQuota(deps: Pick<LookupDeps, "db" | "vt" | "quotaRetrySeconds">, error: QuotaExceededError): Promise<Pause> {
-  const now = Date.now();
+export async function pauseForQuota(
+  deps: { vt: Pick<VirusTotalClient, "getQuotas">; quotaRetrySeconds: number },
+  error: QuotaExceededError,
+  now: number = Date.now(),
+): Promise<Pause> {
   const fallback = new Date(now + deps.quotaRetrySeconds * 1000);
   const sooner = (date: Date) => (date < fallback ? date : fallback);
   if (error.code === "TooManyRequestsError") {
@@ -31,7 +32,7 @@ export async function pauseForQuota(deps: Pick<LookupDeps, "db" | "vt" | "quotaR
     return { until: fallback, cause: "quota", reason: `VirusTotal quota exceeded (${error.code ?? "HTTP 429"})` };
   }
   const spent = (q: { used: number; allowed: number } | null) => q !== null && q.used >= q.allowed;
-  const resets = await nextUtcResets(deps.db);
+  const resets = nextUtcResets(now);
   if (spent(quotas.monthly)) {
     return { until: sooner(resets.month), cause: "monthly_limit", reason: "the VirusTotal key's monthly quota is used up" };
   }
@@ -45,10 +46,16 @@ export async function pauseForQuota(deps: Pick<LookupDeps, "db" | "vt" | "quotaR
   return { until: sooner(new Date(now + MINUTE_MS)), cause: "per_minute", reason: "VirusTotal is throttling requests (per-minute rate)" };
 }
 
-export function pauseForBadKey(error: BadKeyError): Pause {
+export function pauseForBadKey(error: BadKeyError, now: number = Date.now()): Pause {
   return {
-    until: new Date(Date.now() + BAD_KEY_RETRY_MS),
+    until: new Date(now + BAD_KEY_RETRY_MS),
     cause: "bad_key",
     reason: `${error.message}. Set a valid VT_API_KEY and restart the worker`,
   };
+}
+
+/** Exponential backoff (2, 4, 8 … s, at most an hour), or longer when VirusTotal said when to come back. */
+export function transientRetryDelayMs(attempt: number, retryAfterSeconds: number | null): number {
+  const backoffMs = Math.min(2 ** attempt, 3600) * 1000;
+  return Math.max(backoffMs, (retryAfterSeconds ?? 0) * 1000);
 }

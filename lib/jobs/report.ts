@@ -8,10 +8,11 @@ import {
   type StatusCounts,
   type TaskResultRow,
 } from "@/lib/db/queries/jobs";
-import { getActivePause, nextUtcResets, readUsage } from "@/lib/db/queries/virustotal-budget";
+import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
 import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
+import { nextUtcResets } from "@/lib/virustotal/resets";
 import type { JobReport, JobResult, JobStatus } from "./api-schema";
 import { estimateCompletion } from "./eta";
 
@@ -54,11 +55,7 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
 
 async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Date> {
   const e = env();
-  const [lookupsAhead, usage, resets] = await Promise.all([
-    countLookupsAhead(db, job.lastPriority),
-    readUsage(db, e.vt.windowSeconds),
-    nextUtcResets(db),
-  ]);
+  const [lookupsAhead, usage] = await Promise.all([countLookupsAhead(db, job.lastPriority), readUsage(db, e.vt.windowSeconds)]);
   return estimateCompletion({
     now: new Date(),
     lookupsAhead,
@@ -67,7 +64,7 @@ async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Dat
     windowSeconds: e.vt.windowSeconds,
     perDay: e.vt.requestsPerDay,
     usedToday: usage.today,
-    nextDayReset: resets.day,
+    nextDayReset: nextUtcResets(Date.now()).day,
   });
 }
 

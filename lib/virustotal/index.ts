@@ -14,4 +14,12 @@ export {
   type VirusTotalErrorDetails,
   type VirusTotalErrorKind,
 } from "./errors";
-export { createVirusTotalClient, type FileLookup, type VirusTotalClient, type VirusTotalClientOptions } from "./client";
+export {
+  createVirusTotalClient,
+  type FileLookup,
+  type QuotaUse,
+  type Quotas,
+  type VirusTotalClient,
+  type VirusTotalClientOptions,
+} from "./client";
+export { nextUtcResets } from "./resets";

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../lib/db/embedded";
 import { parseEnv } from "../../lib/env";
 import { projectRoot } from "../../scripts/processes";
 import { startStack, type Stack } from "../../scripts/stack";
@@ -28,21 +29,26 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     fs.closeSync(logFd);
   };
 
-  // With DATABASE_URL set, the run gets a database of its own on that server instead of the embedded one.
-  const serverUrl = parseEnv(process.env).databaseUrl;
+  // Every run gets a fresh database: on DATABASE_URL's server when set, else on an embedded server of its own.
+  const settings = parseEnv({ ...process.env, ...E2E_ENV });
+  let server: EmbeddedServer | undefined;
   let database: TestDatabase | undefined;
   let stack: Stack;
   try {
-    database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
-    if (database) write(`Using database ${database.url.replace(/\/\/[^@]*@/, "//")}`);
+    if (!settings.databaseUrl) {
+      server = await startEmbeddedPostgres({ ...settings.embeddedPostgres, database: "postgres", log: write });
+    }
+    database = await createTestDatabase(settings.databaseUrl ?? server!.url);
+    write(`Using database ${database.url.replace(/\/\/[^@]*@/, "//")}`);
     stack = await startStack({
       web: "start",
-      env: { ...E2E_ENV, ...(database && { DATABASE_URL: database.url }) },
+      env: { ...E2E_ENV, DATABASE_URL: database.url },
       onLine: (name, line) => write(`[${name}] ${line}`),
       log: write,
     });
   } catch (error) {
     await database?.drop();
+    await server?.stop();
     closeLog();
     const tail = fs.readFileSync(logPath, "utf8").trimEnd().split("\n").slice(-20).join("\n");
     throw new Error(`The e2e stack did not start: ${(error as Error).message}\nLast lines of ${STACK_LOG}:\n${tail}`, {
@@ -54,6 +60,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     try {
       await stack.stop();
       await database?.drop();
+      await server?.stop();
     } finally {
       closeLog();
     }

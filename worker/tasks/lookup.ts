@@ -21,7 +21,7 @@ import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { VT_FLAG, type BudgetGate } from "../budget-gate";
-import { pauseForQuota, pauseForBadKey } from "../pauses";
+import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "../pauses";
 
 export const lookupPayloadSchema = z.object({
   hash: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/),
@@ -143,9 +143,7 @@ async function handleFailure(
         await failTasks(deps.db, hash, `Gave up after ${attempt} attempts: ${error.message}`);
         return done("failed", { error: error.message });
       }
-      // Exponential backoff, or longer when VirusTotal says when to come back.
-      const backoffMs = Math.min(2 ** attempt, 3600) * 1000;
-      const retryAt = new Date(Date.now() + Math.max(backoffMs, (error.retryAfterSeconds ?? 0) * 1000));
+      const retryAt = new Date(Date.now() + transientRetryDelayMs(attempt, error.retryAfterSeconds));
       await noteTasksWaiting(deps.db, hash, { error: `${error.message} (attempt ${attempt} of ${deps.maxAttempts})`, retryAt });
       await reschedule(helpers, { hash, attempt: attempt + 1 }, retryAt);
       return done("retrying", { error: error.message, retryAt: retryAt.toISOString() });

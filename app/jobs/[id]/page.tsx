@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { findJob } from "@/lib/db/queries/jobs";
 import { getJobReport } from "@/lib/jobs/report";
+import { plural } from "@/lib/plural";
 import { InvalidLines } from "./invalid-lines";
 import { JobResults, PAGE_SIZE } from "./job-results";
 
@@ -21,9 +22,9 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
       <div>
         <h1 className="text-2xl font-semibold">{job.name ?? "Hash report"}</h1>
         <p className="mt-1 text-sm text-slate-500">
-          Submitted {job.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC · {job.total.toLocaleString("en")}{" "}
-          distinct hashes · {job.duplicates.toLocaleString("en")} duplicates dropped ·{" "}
-          {job.invalidCount.toLocaleString("en")} lines without a hash · share this page&apos;s address to share the report
+          Submitted {job.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC · {plural(job.total, "distinct hash", "distinct hashes")} ·{" "}
+          {plural(job.duplicates, "duplicate")} dropped · {plural(job.invalidCount, "line")} without a hash · share this
+          page&apos;s address to share the report
         </p>
       </div>
       {job.invalidCount > 0 && <InvalidLines lines={job.invalidLines} total={job.invalidCount} />}

@@ -138,8 +138,3 @@ export async function endPause(db: Db, cause: PauseCause): Promise<boolean> {
     return true;
   });
 }
-
-export async function nextUtcResets(db: Executor): Promise<{ day: Date; month: Date }> {
-  const [row] = await db.execute<{ day: number; month: number }>(sql`select (${NEXT_DAY_MS})::float8 as day, (${NEXT_MONTH_MS})::float8 as month`);
-  return { day: new Date(row.day), month: new Date(row.month) };
-}
