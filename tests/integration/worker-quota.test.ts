@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
-import { simulatedOutcome } from "../../lib/virustotal/simulator/reports";
+import { foundHashes } from "./helpers/hashes";
 import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe("a 429 from VirusTotal", () => {
   it("pauses every lookup until the pause ends, then the rest complete", async () => {
-    const hashes = foundHashes(6);
+    const hashes = foundHashes("c0ffee", 6);
     const job = await createJob(t.db, { hashes }, {
       cache: { ttlHours: 24, sources: ["simulator"] },
       lookupMaxAttempts: 1,
@@ -41,10 +41,17 @@ describe("a 429 from VirusTotal", () => {
       const report = await getJobReport(t.db, job.id, { limit: 10 });
       return report?.pause ? report : undefined;
     });
-    expect(paused.pause?.reason).toMatch(/quota/i);
+    // The simulator's quota endpoint says the day's quota is spent; VT_QUOTA_RETRY_SECONDS is sooner than midnight.
+    expect(paused.pause).toMatchObject({ cause: "daily_limit", reason: "the VirusTotal key's daily quota is used up" });
+    expect(Date.parse(paused.pause!.until) - Date.now()).toBeLessThanOrEqual(PAUSE_SECONDS * 1000);
     const waiting = paused.results.filter((r) => r.status === "pending");
     expect(waiting.length).toBeGreaterThan(0);
     for (const r of waiting) expect(r.retryAt).toBe(paused.pause?.until);
+
+    // Up to the 429, three lookups; after it, nothing while the pause lasts.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const beforeReset = sim.simulator.requests().filter((r) => r.hash !== null);
+    expect(beforeReset.map((r) => r.status)).toEqual([200, 200, 200, 429]);
 
     // The quota comes back (a new day, as far as the simulator knows) while the worker waits.
     sim.simulator.reset();
@@ -68,12 +75,3 @@ describe("a 429 from VirusTotal", () => {
     expect(report.counts).toMatchObject({ total: 6, completed: 6, failed: 0, pending: 0 });
   });
 });
-
-function foundHashes(n: number): string[] {
-  const hashes: string[] = [];
-  for (let i = 0; hashes.length < n; i++) {
-    const hash = `c0ffee${i.toString(16).padStart(26, "0")}`;
-    if (simulatedOutcome(hash).kind === "found") hashes.push(hash);
-  }
-  return hashes;
-}
