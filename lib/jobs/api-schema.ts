@@ -74,13 +74,16 @@ export const jobReportSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** Rows per page on the report page (the API's default `limit` too). */
+export const REPORT_PAGE_SIZE = 100;
+
 export const reportQuerySchema = z.object({
   limit: z.coerce
     .number({ error: "limit must be a number" })
     .int("limit must be an integer")
     .min(1, "limit must be between 1 and 1000")
     .max(1000, "limit must be between 1 and 1000")
-    .default(100),
+    .default(REPORT_PAGE_SIZE),
   cursor: z.string().optional(),
 });
 

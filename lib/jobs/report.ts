@@ -17,6 +17,7 @@ import type { JobReport, JobResult, JobStatus } from "./api-schema";
 import { estimateCompletion } from "./eta";
 
 export async function getJobReport(db: Db, id: string, page: { cursor?: string; limit: number }): Promise<JobReport | null> {
+  if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`getJobReport: bad limit ${page.limit}`);
   const afterPosition = page.cursor === undefined ? -1 : decodeCursor(page.cursor);
   const job = await findJob(db, id);
   if (!job) return null;

@@ -11,6 +11,8 @@ export const E2E_ENV = {
   EMBEDDED_PG_PORT: "54349",
   EMBEDDED_PG_DIR: "data/e2e-postgres",
   SIMULATOR_LATENCY_MS: "50",
+  // The browser tests are about pages, not the rate limit (the integration suite covers that): never wait for it.
+  VT_REQUESTS_PER_MINUTE: "10000",
   // Empty means unset: lookups go to the bundled simulator even when the shell holds a real key.
   VT_API_KEY: "",
   SIMULATOR_URL: "",

@@ -2,9 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { JobReport, JobResult } from "@/lib/jobs/api-schema";
+import { REPORT_PAGE_SIZE as PAGE_SIZE, type JobReport, type JobResult } from "@/lib/jobs/api-schema";
 
-export const PAGE_SIZE = 100;
 const POLL_MS = 2000;
 
 async function fetchReport(id: string, cursor: string | undefined): Promise<JobReport> {

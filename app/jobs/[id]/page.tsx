@@ -2,10 +2,11 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { findJob } from "@/lib/db/queries/jobs";
+import { REPORT_PAGE_SIZE } from "@/lib/jobs/api-schema";
 import { getJobReport } from "@/lib/jobs/report";
 import { plural } from "@/lib/plural";
 import { InvalidLines } from "./invalid-lines";
-import { JobResults, PAGE_SIZE } from "./job-results";
+import { JobResults } from "./job-results";
 
 export const metadata: Metadata = { title: "Hashscan report" };
 
@@ -14,7 +15,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const db = getDb();
   const job = await findJob(db, id);
   if (!job) notFound();
-  const report = await getJobReport(db, id, { limit: PAGE_SIZE });
+  const report = await getJobReport(db, id, { limit: REPORT_PAGE_SIZE });
   if (!report) notFound();
 
   return (
