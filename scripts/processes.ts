@@ -33,6 +33,8 @@ export function spawnChild(
     cwd: projectRoot,
     env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: tsx runs the real program as a grandchild, and a signal must reach both.
+    detached: true,
   });
   const onLine = options.onLine ?? ((n, line) => console.log(`[${n}] ${line}`));
   for (const stream of [child.stdout, child.stderr]) {
@@ -47,12 +49,20 @@ export function spawnChild(
     exited,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      signalGroup(child, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(child, "SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
 }
 
 export async function waitForHttp(url: string, timeoutMs: number, child?: Child): Promise<void> {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
-import { simulatedOutcome } from "../../lib/virustotal/simulator/reports";
+import { foundHashes } from "./helpers/hashes";
 import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -52,7 +52,8 @@ afterAll(async () => {
 
 describe(`${WORKERS} worker processes under a limit of ${PER_WINDOW} requests per ${WINDOW_SECONDS} s`, () => {
   it("stay within the sliding window together, use the whole rate, and ask for each file once", async () => {
-    const hashes = foundHashes(HASHES);
+    // One name (an MD5) per file, so each file needs exactly one request.
+    const hashes = foundHashes("7a7e", HASHES);
     const started = Date.now();
     const job = await createJob(t.db, { hashes }, { cache: { ttlHours: 24, sources: ["virustotal", "simulator"] }, lookupMaxAttempts: 10 });
     expect(job.queued).toBe(HASHES);
@@ -79,7 +80,6 @@ describe(`${WORKERS} worker processes under a limit of ${PER_WINDOW} requests pe
     // No 3 s window of arrivals holds more than 3 requests: the 4th after any request comes 3 s or more later.
     const arrivals = requests.map((r) => realMs(r.at)).sort((a, b) => a - b);
     const gaps = arrivals.slice(PER_WINDOW).map((at, i) => at - arrivals[i]);
-    console.log("DBG", elapsedMs, arrivals.map(a=>a-started), gaps);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(WINDOW_SECONDS * 1000);
 
     // The rate is used, not just respected. 15 requests at 3 per window are 5 batches; the first goes at once and
@@ -92,7 +92,6 @@ describe(`${WORKERS} worker processes under a limit of ${PER_WINDOW} requests pe
 
     // Every process asked VirusTotal for something itself: the budget is shared, not won by one process.
     const asked = workers.map((w) => lookups(w).filter((l) => l.outcome === "completed" && l.fromCache === false).length);
-    console.log("DBG asked", asked);
     for (const n of asked) expect(n).toBeGreaterThan(0);
     expect(asked.reduce((a, b) => a + b, 0)).toBe(HASHES);
     // A lookup turned away by the window waited for a slot; it never failed or counted an attempt.
@@ -114,13 +113,3 @@ function lookups(worker: WorkerProcess): LookupLine[] {
   return worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line) as LookupLine);
 }
 
-/** Distinct files the simulator finds at the first request: one MD5 per file. */
-function foundHashes(n: number): string[] {
-  const hashes: string[] = [];
-  for (let i = 0; hashes.length < n; i++) {
-    const hash = `7a7e${i.toString(16).padStart(28, "0")}`;
-    const outcome = simulatedOutcome(hash);
-    if (outcome.kind === "found" && outcome.transientFailures === 0) hashes.push(hash);
-  }
-  return hashes;
-}

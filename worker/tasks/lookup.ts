@@ -84,6 +84,7 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
     return done("not_found", { fromCache: true });
   }
 
+  // "<pool>/<job>": the pool part lets the reaper free a dead pool's leases at once (queries/leases.ts).
   const holder = `${helpers.job.locked_by}/${helpers.job.id}`;
   if (!(await takeLease(deps.db, hash, holder, deps.leaseSeconds))) {
     await reschedule(helpers, payload, new Date(Date.now() + IN_FLIGHT_RETRY_MS));

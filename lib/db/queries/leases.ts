@@ -17,3 +17,8 @@ export async function takeLease(db: Executor, hash: string, holder: string, ttlS
 export async function releaseLease(db: Executor, hash: string, holder: string) {
   await db.delete(lookupLeases).where(and(eq(lookupLeases.hash, hash), eq(lookupLeases.holder, holder)));
 }
+
+/** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. */
+export async function releaseLeasesOfPools(db: Executor, poolIds: readonly string[]) {
+  await db.execute(sql`delete from lookup_leases where split_part(holder, '/', 1) = any(${`{${poolIds.join(",")}}`}::text[])`);
+}
