@@ -31,6 +31,9 @@ const runner = await run({
   concurrency: settings.workerConcurrency,
   pollInterval: 1000,
   parsedCronItems: [],
+  // We stop on SIGTERM/SIGINT ourselves, so that the pool's heartbeat row goes with it (graphile-worker's own
+  // handler re-raises the signal once the pool has drained, ending the process before our clean-up).
+  noHandleSignals: true,
   events,
   forbiddenFlags: gate.forbiddenFlags,
   logger: new Logger((scope) => (level, message, meta) => {
@@ -64,7 +67,18 @@ log.info(
     : "Worker started: lookups go to VirusTotal",
 );
 
-// graphile-worker handles SIGTERM/SIGINT itself: it stops fetching, lets running lookups finish, then resolves.
+// SIGTERM or SIGINT: stop fetching, let running lookups finish, say goodbye in worker_pools, close the pool.
+// The signal can arrive twice (to the process group, and relayed by tsx): the second must not kill us mid-drain.
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "worker_stopping", signal }, "Stopping: finishing running lookups");
+    void runner.stop();
+  });
+}
 await runner.promise;
 await heartbeat?.stop();
 await db.$client.end({ timeout: 5 });
+log.info({ event: "worker_stopped" }, "Worker stopped");

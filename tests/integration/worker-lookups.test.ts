@@ -109,6 +109,12 @@ describe("the lookup worker", () => {
     expect(fileRequests().filter((r) => r.hash === hash)).toHaveLength(1);
   });
 
+  it("drops a queue job whose payload does not parse after one try, saying so once", async () => {
+    await t.sql`select graphile_worker.add_job('lookup', ${t.sql.json({ hash: "not-a-hash" })}::json, max_attempts := 5)`;
+    await waitFor("the job to leave the queue", async () => (await t.sql`select id from graphile_worker._private_jobs`).length === 0);
+    expect(worker.lines.filter((line) => line.includes("unusable payload"))).toHaveLength(1);
+  });
+
   it("writes one structured log line per lookup, without the API key", () => {
     const lookups = worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line));
     expect(lookups.length).toBeGreaterThan(20);
