@@ -55,23 +55,25 @@ CREATE TABLE "lookup_leases" (
 );
 --> statement-breakpoint
 CREATE TABLE "vt_pause" (
-	"id" smallint PRIMARY KEY DEFAULT 1 NOT NULL,
+	"budget" text PRIMARY KEY NOT NULL,
 	"until" timestamp with time zone NOT NULL,
 	"cause" text NOT NULL,
 	"reason" text NOT NULL,
 	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "vt_pause_singleton" CHECK (id = 1),
 	CONSTRAINT "vt_pause_cause_check" CHECK (cause in ('quota', 'per_minute', 'daily_limit', 'monthly_limit', 'bad_key'))
 );
 --> statement-breakpoint
 CREATE TABLE "vt_requests" (
 	"id" bigserial PRIMARY KEY NOT NULL,
+	"budget" text NOT NULL,
 	"at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "vt_usage" (
-	"period" text PRIMARY KEY NOT NULL,
-	"count" integer DEFAULT 0 NOT NULL
+	"budget" text NOT NULL,
+	"period" text NOT NULL,
+	"count" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "vt_usage_budget_period_pk" PRIMARY KEY("budget","period")
 );
 --> statement-breakpoint
 CREATE TABLE "worker_pools" (
@@ -89,4 +91,4 @@ CREATE INDEX "tasks_pending_hash_idx" ON "tasks" USING btree ("hash") WHERE stat
 CREATE INDEX "tasks_job_status_idx" ON "tasks" USING btree ("job_id","status");--> statement-breakpoint
 CREATE INDEX "reports_md5_idx" ON "reports" USING btree ("md5");--> statement-breakpoint
 CREATE INDEX "reports_sha1_idx" ON "reports" USING btree ("sha1");--> statement-breakpoint
-CREATE INDEX "vt_requests_at_idx" ON "vt_requests" USING btree ("at");
+CREATE INDEX "vt_requests_budget_at_idx" ON "vt_requests" USING btree ("budget","at");

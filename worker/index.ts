@@ -2,10 +2,10 @@
 import { EventEmitter } from "node:events";
 import { Logger, run, type WorkerEvents } from "graphile-worker";
 import { createDb } from "@/lib/db/client";
-import { endPause } from "@/lib/db/queries/virustotal-budget";
+import { resumeWaitingLookups } from "@/lib/db/queries/virustotal-budget";
 import { databaseUrl } from "@/lib/db/url";
 import { env } from "@/lib/env";
-import { cachePolicy, requestLimits } from "@/lib/jobs/settings";
+import { cachePolicy, requestBudget, requestLimits } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 import { createVirusTotalClient } from "@/lib/virustotal";
 import { createBudgetGate } from "./budget-gate";
@@ -18,7 +18,9 @@ const db = createDb(url, { max: settings.workerConcurrency + 2 });
 const gate = createBudgetGate();
 
 // A rejected key pauses lookups until a worker restarts, possibly with a new key: try again now.
-if (await endPause(db, "bad_key")) log.info({ event: "pause_ended", cause: "bad_key" }, "Retrying VirusTotal with the configured key");
+if (await resumeWaitingLookups(db, requestBudget(settings))) {
+  log.info({ event: "lookups_resumed" }, "Resuming lookups that waited for a rejected key or another key's pause");
+}
 
 const events: WorkerEvents = new EventEmitter();
 let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
@@ -51,6 +53,7 @@ const runner = await run({
       }),
       source: settings.vt.source,
       cache: cachePolicy(settings),
+      budget: requestBudget(settings),
       limits: requestLimits(settings),
       quotaRetrySeconds: settings.vt.quotaRetrySeconds,
       maxAttempts: settings.lookupMaxAttempts,

@@ -18,6 +18,8 @@ export type JobInput = { text: string; name?: string | null } | { hashes: readon
 export interface CreateJobOptions {
   cache: CachePolicy;
   lookupMaxAttempts: number;
+  /** The request budget whose "saved by the cache" counter a job answered from the cache adds to. */
+  budget?: string;
   /** Test hook: runs inside the transaction after the rows are written, before the queue jobs are added. */
   beforeEnqueue?: () => Promise<void>;
 }
@@ -55,7 +57,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
     const queued = await enqueueLookups(tx, id, options.lookupMaxAttempts);
-    await countSavedRequests(tx, parsed.hashes.length - queued);
+    if (options.budget) await countSavedRequests(tx, options.budget, parsed.hashes.length - queued);
     return queued;
   });
 

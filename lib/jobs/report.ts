@@ -15,6 +15,7 @@ import { AppError } from "@/lib/errors";
 import { nextUtcResets } from "@/lib/virustotal/resets";
 import type { JobReport, JobResult, JobStatus } from "./api-schema";
 import { estimateCompletion } from "./eta";
+import { requestBudget } from "./settings";
 
 export async function getJobReport(db: Db, id: string, page: { cursor?: string; limit: number }): Promise<JobReport | null> {
   if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`getJobReport: bad limit ${page.limit}`);
@@ -25,7 +26,7 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
   const [counts, rows, pause] = await Promise.all([
     countTasksByStatus(db, id),
     listTaskResults(db, id, { afterPosition, limit: page.limit + 1 }),
-    getActivePause(db),
+    getActivePause(db, requestBudget()),
   ]);
   const hasMore = rows.length > page.limit;
   const shown = hasMore ? rows.slice(0, page.limit) : rows;
@@ -56,7 +57,7 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
 
 async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Date> {
   const e = env();
-  const [lookupsAhead, usage] = await Promise.all([countLookupsAhead(db, job.lastPriority), readUsage(db, e.vt.windowSeconds)]);
+  const [lookupsAhead, usage] = await Promise.all([countLookupsAhead(db, job.lastPriority), readUsage(db, requestBudget(e), e.vt.windowSeconds)]);
   return estimateCompletion({
     now: new Date(),
     lookupsAhead,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { env, type Env, type VirusTotalSource } from "@/lib/env";
 import type { CachePolicy } from "@/lib/db/queries/jobs";
 import type { RequestLimits } from "@/lib/db/queries/virustotal-budget";
@@ -10,7 +11,13 @@ export function cachePolicy(e: Env = env()): CachePolicy {
 }
 
 export function createJobOptions(e: Env = env()): CreateJobOptions {
-  return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts };
+  return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts, budget: requestBudget(e) };
+}
+
+/** Whose quota requests are counted against: the simulator's, or the configured key's (by fingerprint only). */
+export function requestBudget(e: Env = env()): string {
+  if (e.vt.source === "simulator") return "simulator";
+  return `vt:${createHash("sha256").update(e.vt.apiKey).digest("hex").slice(0, 16)}`;
 }
 
 export function requestLimits(e: Env = env()): RequestLimits {

@@ -5,14 +5,14 @@ import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
 import { listLivePools } from "@/lib/db/queries/worker-pools";
 import { env } from "@/lib/env";
 import type { ServiceStatus } from "./api-schema";
-import { requestLimits } from "./settings";
+import { requestBudget, requestLimits } from "./settings";
 
 export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
   const e = env();
   const [usage, waitingLookups, pause, pools] = await Promise.all([
-    readUsage(db, e.vt.windowSeconds),
+    readUsage(db, requestBudget(e), e.vt.windowSeconds),
     countQueuedLookups(db),
-    getActivePause(db),
+    getActivePause(db, requestBudget(e)),
     listLivePools(db, e.staleSeconds),
   ]);
   return {

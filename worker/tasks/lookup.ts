@@ -35,6 +35,8 @@ export interface LookupDeps {
   vt: VirusTotalClient;
   source: VirusTotalSource;
   cache: CachePolicy;
+  /** Whose quota this worker spends (see requestBudget). */
+  budget: string;
   limits: RequestLimits;
   quotaRetrySeconds: number;
   maxAttempts: number;
@@ -75,12 +77,12 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
   const cached = await findFreshReport(deps.db, hash, deps.cache);
   if (cached) {
     await completeTasksForFile(deps.db, cached);
-    await countSavedRequests(deps.db, 1);
+    await countSavedRequests(deps.db, deps.budget, 1);
     return done("completed", { fromCache: true });
   }
   if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) {
     await markTasksNotFound(deps.db, hash);
-    await countSavedRequests(deps.db, 1);
+    await countSavedRequests(deps.db, deps.budget, 1);
     return done("not_found", { fromCache: true });
   }
 
@@ -91,7 +93,7 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
     return done("in_flight_elsewhere");
   }
   try {
-    const slot = await acquireRequestSlot(deps.db, deps.limits);
+    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits);
     if (!slot.granted) {
       deps.gate.closeUntil(slot.until);
       await reschedule(helpers, payload, slot.until);
@@ -131,7 +133,7 @@ async function handleFailure(
     case "bad_key": {
       // Nothing calls VirusTotal until the pause ends; this lookup waits for it without spending an attempt.
       const pause = error.kind === "quota" ? await pauseForQuota(deps, error) : pauseForBadKey(error);
-      await startPause(deps.db, pause);
+      await startPause(deps.db, deps.budget, pause);
       deps.gate.closeUntil(pause.until);
       await reschedule(helpers, payload, pause.until);
       return done("paused", { cause: pause.cause, until: pause.until.toISOString() });

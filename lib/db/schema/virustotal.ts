@@ -1,42 +1,49 @@
 import { sql } from "drizzle-orm";
-import { bigserial, check, index, integer, pgTable, smallint, text, timestamp } from "drizzle-orm/pg-core";
+import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 // Shared lookup state. Every worker process, on any host, reads and writes it here, never in memory.
+// Each budget is one key's quota: `simulator`, or `vt:<fingerprint of the key>` (never the key itself), so that
+// trying the simulator, or an old key, spends nothing of a new key's quota.
 
 /** Requests of the last few minutes: the sliding per-minute window is counted from these rows. */
 export const vtRequests = pgTable(
   "vt_requests",
   {
     id: bigserial({ mode: "number" }).primaryKey(),
+    budget: text().notNull(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("vt_requests_at_idx").on(t.at)],
+  (t) => [index("vt_requests_budget_at_idx").on(t.budget, t.at)],
 );
 
 /**
- * Counters per UTC period: `requests:day:2026-11-25`, `requests:month:2026-11` (VirusTotal requests spent) and
+ * Counters per budget and UTC period: `requests:day:2026-11-25`, `requests:month:2026-11` (requests spent) and
  * `saved:day:2026-11-25` (lookups answered from our own cache instead).
  */
-export const vtUsage = pgTable("vt_usage", {
-  period: text().primaryKey(),
-  count: integer().notNull().default(0),
-});
+export const vtUsage = pgTable(
+  "vt_usage",
+  {
+    budget: text().notNull(),
+    period: text().notNull(),
+    count: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.budget, t.period] })],
+);
 
 export const PAUSE_CAUSES = ["quota", "per_minute", "daily_limit", "monthly_limit", "bad_key"] as const;
 export type PauseCause = (typeof PAUSE_CAUSES)[number];
 
-/** At most one row: while `until` is in the future, nothing calls VirusTotal. */
+/** At most one row per budget: while `until` is in the future, nothing calls VirusTotal with that key. */
 export const vtPause = pgTable(
   "vt_pause",
   {
-    id: smallint().primaryKey().default(1),
+    budget: text().primaryKey(),
     until: timestamp({ withTimezone: true }).notNull(),
     cause: text().$type<PauseCause>().notNull(),
     reason: text().notNull(),
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check("vt_pause_singleton", sql`id = 1`),
     check("vt_pause_cause_check", sql`cause in ('quota', 'per_minute', 'daily_limit', 'monthly_limit', 'bad_key')`),
   ],
 );

@@ -1,0 +1,54 @@
+// The shared request budget, straight against Postgres: the sliding window, the day's limit, the pause, and
+// budgets that do not touch each other (the simulator's requests never spend a real key's quota).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acquireRequestSlot, getActivePause, readUsage, startPause } from "../../lib/db/queries/virustotal-budget";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("budget");
+});
+afterAll(async () => t?.drop());
+
+const limits = { perMinute: 3, perDay: 5, perMonth: 100, windowSeconds: 60 };
+
+describe("acquireRequestSlot", () => {
+  it("grants the window's slots, then says when the next one frees, and never more under concurrency", async () => {
+    const slots = await Promise.all(Array.from({ length: 8 }, () => acquireRequestSlot(t.db, "vt:a", limits)));
+    expect(slots.filter((slot) => slot.granted)).toHaveLength(3);
+    const denied = slots.find((slot) => !slot.granted);
+    expect(denied).toMatchObject({ granted: false, cause: "window" });
+    if (denied && !denied.granted) {
+      // The oldest of the three leaves the 60 s window (plus a second of margin) about 61 s from now.
+      expect(denied.until.getTime() - Date.now()).toBeGreaterThan(59_000);
+      expect(denied.until.getTime() - Date.now()).toBeLessThanOrEqual(61_000);
+    }
+    expect(await readUsage(t.db, "vt:a", 60)).toMatchObject({ lastMinute: 3, today: 3, thisMonth: 3 });
+  });
+
+  it("keeps budgets apart", async () => {
+    expect(await acquireRequestSlot(t.db, "simulator", limits)).toEqual({ granted: true });
+    expect(await readUsage(t.db, "simulator", 60)).toMatchObject({ today: 1 });
+    expect(await readUsage(t.db, "vt:a", 60)).toMatchObject({ today: 3 });
+  });
+
+  it("pauses the budget until the next UTC day when its daily limit is spent", async () => {
+    const daily = { ...limits, perMinute: 100 };
+    for (let i = 0; i < 2; i++) expect(await acquireRequestSlot(t.db, "vt:a", daily)).toEqual({ granted: true });
+    const slot = await acquireRequestSlot(t.db, "vt:a", daily);
+    const midnight = new Date();
+    midnight.setUTCHours(24, 0, 0, 0);
+    expect(slot).toEqual({ granted: false, cause: "daily_limit", until: midnight, reason: "the daily limit of 5 VirusTotal requests is used up" });
+    expect(await getActivePause(t.db, "vt:a")).toMatchObject({ cause: "daily_limit", until: midnight });
+    expect(await getActivePause(t.db, "simulator")).toBeNull();
+  });
+
+  it("grants nothing during a pause, and keeps the later end when two pauses overlap", async () => {
+    const soon = new Date(Date.now() + 60_000);
+    const later = new Date(Date.now() + 120_000);
+    await startPause(t.db, "vt:b", { until: later, cause: "quota", reason: "r1" });
+    await startPause(t.db, "vt:b", { until: soon, cause: "per_minute", reason: "r2" });
+    expect(await getActivePause(t.db, "vt:b")).toMatchObject({ until: later, cause: "quota" });
+    expect(await acquireRequestSlot(t.db, "vt:b", limits)).toMatchObject({ granted: false, cause: "quota", until: later });
+  });
+});
