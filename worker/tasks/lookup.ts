@@ -12,16 +12,14 @@ import {
   findFreshReport,
   isRecentlyNotFound,
   markTasksNotFound,
-  noteTasksWaiting,
-  recordNotFound,
   saveReport,
 } from "@/lib/db/queries/reports";
-import { acquireRequestSlot, countSavedRequests, startPause, type RequestLimits } from "@/lib/db/queries/virustotal-budget";
+import { acquireRequestSlot, countSavedRequests, type RequestLimits } from "@/lib/db/queries/virustotal-budget";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
-import { VT_FLAG, type BudgetGate } from "../budget-gate";
-import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "../pauses";
+import type { BudgetGate } from "../budget-gate";
+import { handleFailure, reschedule } from "../lookup-outcomes";
 
 export const lookupPayloadSchema = z.object({
   hash: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/),
@@ -74,17 +72,8 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
   const done = (outcome: string, extra: Record<string, unknown> = {}) =>
     log.info({ event: "lookup", hash, outcome, ms: Date.now() - started, fromCache: false, attempt, ...extra });
 
-  const cached = await findFreshReport(deps.db, hash, deps.cache);
-  if (cached) {
-    await completeTasksForFile(deps.db, cached);
-    await countSavedRequests(deps.db, deps.budget, 1);
-    return done("completed", { fromCache: true });
-  }
-  if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) {
-    await markTasksNotFound(deps.db, hash);
-    await countSavedRequests(deps.db, deps.budget, 1);
-    return done("not_found", { fromCache: true });
-  }
+  const fromCache = await answerFromCache(deps, hash);
+  if (fromCache) return done(fromCache, { fromCache: true });
 
   // "<pool>/<job>": the pool part lets the reaper free a dead pool's leases at once (queries/leases.ts).
   const holder = `${helpers.job.locked_by}/${helpers.job.id}`;
@@ -93,6 +82,9 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
     return done("in_flight_elsewhere");
   }
   try {
+    // The lease's previous holder may have stored the answer between our first look and taking the lease.
+    const answered = await answerFromCache(deps, hash);
+    if (answered) return done(answered, { fromCache: true });
     const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits);
     if (!slot.granted) {
       deps.gate.closeUntil(slot.until);
@@ -116,51 +108,12 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayl
   }
 }
 
-async function handleFailure(
-  deps: LookupDeps,
-  helpers: JobHelpers,
-  payload: LookupPayload,
-  error: AnyVirusTotalError,
-  done: (outcome: string, extra?: Record<string, unknown>) => void,
-) {
-  const { hash, attempt } = payload;
-  switch (error.kind) {
-    case "not_found":
-      await recordNotFound(deps.db, hash, deps.source);
-      await markTasksNotFound(deps.db, hash);
-      return done("not_found");
-    case "quota":
-    case "bad_key": {
-      // Nothing calls VirusTotal until the pause ends; this lookup waits for it without spending an attempt.
-      const pause = error.kind === "quota" ? await pauseForQuota(deps, error) : pauseForBadKey(error);
-      await startPause(deps.db, deps.budget, pause);
-      deps.gate.closeUntil(pause.until);
-      await reschedule(helpers, payload, pause.until);
-      return done("paused", { cause: pause.cause, until: pause.until.toISOString() });
-    }
-    case "malformed":
-      await failTasks(deps.db, hash, error.message);
-      return done("failed", { error: error.message });
-    case "transient": {
-      if (attempt >= deps.maxAttempts) {
-        await failTasks(deps.db, hash, `Gave up after ${attempt} attempts: ${error.message}`);
-        return done("failed", { error: error.message });
-      }
-      const retryAt = new Date(Date.now() + transientRetryDelayMs(attempt, error.retryAfterSeconds));
-      await noteTasksWaiting(deps.db, hash, { error: `${error.message} (attempt ${attempt} of ${deps.maxAttempts})`, retryAt });
-      await reschedule(helpers, { hash, attempt: attempt + 1 }, retryAt);
-      return done("retrying", { error: error.message, retryAt: retryAt.toISOString() });
-    }
-  }
-}
-
-/** Re-adding our own key while we run inserts a fresh job for later; returning then ends this one cleanly. */
-async function reschedule(helpers: JobHelpers, payload: LookupPayload, runAt: Date) {
-  await helpers.addJob("lookup", payload, {
-    jobKey: `lookup:${payload.hash}`,
-    runAt,
-    maxAttempts: helpers.job.max_attempts,
-    priority: helpers.job.priority,
-    flags: [VT_FLAG],
-  });
+/** Completes the name's tasks from a fresh report (any of the file's names) or a recent "not found", if any. */
+async function answerFromCache(deps: LookupDeps, hash: string): Promise<"completed" | "not_found" | null> {
+  const cached = await findFreshReport(deps.db, hash, deps.cache);
+  if (cached) await completeTasksForFile(deps.db, cached);
+  else if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) await markTasksNotFound(deps.db, hash);
+  else return null;
+  await countSavedRequests(deps.db, deps.budget, 1);
+  return cached ? "completed" : "not_found";
 }
