@@ -13,6 +13,8 @@ export interface SimulatorOptions {
   requestsPerDay?: number;
   /** The clock for the request log and the limits, in ms, so tests can move time. */
   now?: () => number;
+  /** The Retry-After every 503 carries, in seconds. Default 1. */
+  retryAfterSeconds?: number;
 }
 
 export interface SimulatorRequest {
@@ -47,7 +49,8 @@ const vtError = (status: number, code: string, message: string, headers?: Record
 
 const WRONG_KEY = vtError(401, "WrongCredentialsError", "Wrong API key");
 const QUOTA_EXCEEDED = vtError(429, "QuotaExceededError", "Quota exceeded");
-const TRANSIENT = vtError(503, "TransientError", "Transient error, please retry", { "retry-after": "1" });
+const transient = (retryAfterSeconds: number) =>
+  vtError(503, "TransientError", "Transient error, please retry", { "retry-after": String(retryAfterSeconds) });
 const NO_ROUTE = vtError(404, "NotFoundError", "Resource not found");
 /** What overall_quotas reports as `allowed` for a limit that is off. */
 const UNLIMITED = 1_000_000_000;
@@ -69,6 +72,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const perMinute = options.requestsPerMinute ?? 0;
   const perDay = options.requestsPerDay ?? 0;
   const quota = createQuota({ requestsPerMinute: perMinute, requestsPerDay: perDay });
+  const TRANSIENT = transient(options.retryAfterSeconds ?? 1);
   const fixtures = loadFixtureReports();
   /** Every name a synthetic file has answered to → the name it was first asked by, which seeds its report. */
   const firstNames = new Map<string, string>();
