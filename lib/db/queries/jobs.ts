@@ -41,6 +41,9 @@ export interface CachePolicy {
   sources: readonly VirusTotalSource[];
 }
 
+/** A "not found" answer is remembered this long: asking again so soon would spend a request for nothing. */
+export const NOT_FOUND_TTL_HOURS = 1;
+
 /** Completes, on the spot, every pending task of a job whose file has a fresh report under any of its names. */
 export async function completeTasksFromCache(db: Executor, jobId: string, policy: CachePolicy) {
   const sources = toPgArray(policy.sources);
@@ -56,14 +59,14 @@ export async function completeTasksFromCache(db: Executor, jobId: string, policy
   }
 }
 
-/** A "not found" answer is remembered for an hour: asking again so soon would spend a request for nothing. */
+/** Ends as not found, on the spot, every pending task of a job whose name VirusTotal recently did not know. */
 export async function markTasksNotFoundFromCache(db: Executor, jobId: string, sources: readonly VirusTotalSource[]) {
   await db.execute(sql`
     update tasks t
     set status = 'not_found', updated_at = now()
     from not_found_hashes n
     where t.job_id = ${jobId} and t.status = 'pending' and n.hash = t.hash
-      and n.checked_at > now() - interval '1 hour'
+      and n.checked_at > now() - make_interval(hours => ${NOT_FOUND_TTL_HOURS})
       and n.source = any(${toPgArray(sources)}::text[])`);
 }
 

@@ -4,7 +4,7 @@ import type { VirusTotalSource } from "@/lib/env";
 import type { ReportSummary } from "@/lib/virustotal";
 import type { Executor } from "../client";
 import { notFoundHashes, reports, tasks } from "../schema";
-import type { CachePolicy } from "./jobs";
+import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./jobs";
 
 /** A report fetched within the TTL, whichever of the file's three names `hash` is. */
 export async function findFreshReport(db: Executor, hash: string, policy: CachePolicy) {
@@ -29,7 +29,7 @@ export async function isRecentlyNotFound(db: Executor, hash: string, sources: re
     .where(
       and(
         eq(notFoundHashes.hash, hash),
-        gt(notFoundHashes.checkedAt, sql`now() - interval '1 hour'`),
+        gt(notFoundHashes.checkedAt, sql`now() - make_interval(hours => ${NOT_FOUND_TTL_HOURS})`),
         inArray(notFoundHashes.source, [...sources]),
       ),
     );
