@@ -1,6 +1,6 @@
 // Request and response shapes of the JSON API, in zod: the one source of their types (and, later, of OpenAPI).
 import { z } from "zod";
-import { MAX_JOB_NAME_LENGTH } from "./limits";
+import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./limits";
 
 export const jobNameSchema = z
   .string()
@@ -73,9 +73,6 @@ export const jobReportSchema = z.object({
   results: z.array(jobResultSchema),
   nextCursor: z.string().nullable(),
 });
-
-/** Rows per page on the report page (the API's default `limit` too). */
-export const REPORT_PAGE_SIZE = 100;
 
 export const reportQuerySchema = z.object({
   limit: z.coerce

@@ -5,3 +5,5 @@
 export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 export const MAX_UPLOAD_LABEL = "16 MB";
 export const MAX_JOB_NAME_LENGTH = 200;
+/** Rows per page on the report page, and the API's default `limit`. */
+export const REPORT_PAGE_SIZE = 100;

@@ -2,7 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { REPORT_PAGE_SIZE as PAGE_SIZE, type JobReport, type JobResult } from "@/lib/jobs/api-schema";
+import type { JobReport, JobResult } from "@/lib/jobs/api-schema";
+import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/limits";
 
 const POLL_MS = 2000;
 
