@@ -62,6 +62,30 @@ describe("createJob", () => {
     expect(keyed).toHaveLength(1);
   });
 
+  it("keeps a lookup another job queued (its wait, its attempt count), moving it up when the new rank is better", async () => {
+    const hash = "9d602778db57e86abb51a0fc9f908eba";
+    const filler = Array.from({ length: 5 }, (_, i) => `${i}`.repeat(32).replace(/^./, "f"));
+    await createJob(t.db, { hashes: [...filler, hash] }, options); // rank 5
+    // As if it were waiting after a transient error: attempt 3 of 5, due in an hour.
+    await t.sql`
+      update graphile_worker._private_jobs
+      set payload = ${t.sql.json({ hash, attempt: 3 })}, run_at = now() + interval '1 hour'
+      where key = ${`lookup:${hash}`}`;
+    const lookup = async () => {
+      const [row] = await t.sql<{ priority: number; payload: { attempt?: number }; later: boolean }[]>`
+        select priority, payload, run_at > now() + interval '59 minutes' as later
+        from graphile_worker._private_jobs where key = ${`lookup:${hash}`}`;
+      return row;
+    };
+    expect(await lookup()).toEqual({ priority: 5, payload: { hash, attempt: 3 }, later: true });
+
+    await createJob(t.db, { hashes: [hash] }, options); // rank 0: moves it up
+    expect(await lookup()).toEqual({ priority: 0, payload: { hash, attempt: 3 }, later: true });
+    await createJob(t.db, { hashes: [...filler, hash] }, options); // rank 5 again: no move down
+    expect(await lookup()).toEqual({ priority: 0, payload: { hash, attempt: 3 }, later: true });
+    expect((await queueJobs()).filter((q) => q.key === `lookup:${hash}`)).toHaveLength(1);
+  });
+
   it("completes on the spot a task whose file is fresh in the cache under another of its names", async () => {
     const report = fixture("001015aafcae8a6942366cbb0e7d39c0738752a7800c41ea1c655d47b0a4d04c");
     await saveReport(t.db, summarizeReport(report), report, "simulator");

@@ -71,10 +71,14 @@ export async function markTasksNotFoundFromCache(db: Executor, jobId: string, so
 }
 
 /**
- * Queues one lookup per pending task (or per pending task among `hashes`), in the same transaction as the rows.
- * The job key makes a hash already queued by another job share that lookup; preserve_run_at keeps a lookup that
- * waits for a pause waiting. Priority is the task's rank within its job, so lookups of several jobs interleave
- * instead of queueing behind each other (graphile-worker runs the lowest priority number first).
+ * Queues one lookup per pending task (or per pending task among `hashes`). Call it inside the transaction that
+ * wrote the tasks: the queue rows then appear with them, or not at all.
+ *
+ * Priority is the task's rank within its job, so lookups of several jobs interleave instead of queueing behind
+ * each other (graphile-worker runs the lowest number first). A hash another job has already queued keeps that
+ * queue job (its run time, its attempt count, its payload), locked until we commit so it cannot finish unseen by
+ * our tasks, and is moved up when our rank is better. Only a running one gets a new job beside it (add_jobs moves
+ * the key), which finds the answer in the cache.
  */
 export async function enqueueLookups(
   db: Executor,
@@ -83,22 +87,39 @@ export async function enqueueLookups(
   hashes?: readonly string[],
 ): Promise<number> {
   const only = hashes ? sql`and hash = any(${toPgArray(hashes)}::text[])` : sql``;
-  const rows = await db.execute<{ queued: number; last_priority: number | null }>(sql`
-    select count(*)::int as queued, max(priority)::int as last_priority from graphile_worker.add_jobs(
+  const wanted = sql`
+    select hash, 'lookup:' || hash as key, least(row_number() over (order by position) - 1, 32767)::int as priority
+    from tasks where job_id = ${jobId} and status = 'pending' ${only}`;
+
+  const queued = await db.execute<{ id: string; key: string; priority: number; wanted: number }>(sql`
+    select j.id::text, j.key, j.priority, w.priority as wanted
+    from graphile_worker._private_jobs j join (${wanted}) w on j.key = w.key
+    where j.locked_at is null
+    for update of j`);
+  const moveUp = queued.filter((job) => job.wanted < job.priority);
+  for (const job of moveUp) {
+    await db.execute(sql`select graphile_worker.reschedule_jobs(array[${job.id}::bigint], priority := ${job.wanted})`);
+  }
+
+  const [added] = await db.execute<{ added: number }>(sql`
+    select count(*)::int as added from graphile_worker.add_jobs(
       array(
         select row(
-          'lookup', json_build_object('hash', hash), null, null, ${maxAttempts}::smallint,
-          'lookup:' || hash, least(row_number() over (order by position) - 1, 32767)::smallint, array['vt']
+          'lookup', json_build_object('hash', w.hash), null, null, ${maxAttempts}::smallint, w.key, w.priority::smallint,
+          array['vt']
         )::graphile_worker.job_spec
-        from tasks
-        where job_id = ${jobId} and status = 'pending' ${only}
-        order by position
+        from (${wanted}) w
+        where w.key <> all(${toPgArray(queued.map((job) => job.key))}::text[])
+        order by w.priority
       ),
       true
     )`);
-  const { queued, last_priority } = rows[0];
-  if (queued > 0) await db.update(jobs).set({ lastPriority: last_priority ?? 0 }).where(eq(jobs.id, jobId));
-  return queued;
+  const total = queued.length + added.added;
+  if (total > 0) {
+    await db.execute(sql`
+      update jobs set last_priority = (select coalesce(max(priority), 0) from (${wanted}) w) where id = ${jobId}`);
+  }
+  return total;
 }
 
 /** Ends a job's pending tasks as cancelled and removes the lookups that no other job's pending task needs. */
