@@ -1,37 +1,23 @@
 // Our own counter reaching VT_REQUESTS_PER_DAY pauses lookups until the next UTC day, before VirusTotal has to
 // refuse anything; the pause is visible to the web app and the waiting tasks say when they will run.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { getServiceStatus } from "../../lib/jobs/status";
 import { nextUtcResets } from "../../lib/virustotal";
 import { foundHashes } from "./helpers/hashes";
-import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
-import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+import { useWorkerStack, waitFor } from "./helpers/stack";
 
-let t: TestDatabase;
-let sim: Awaited<ReturnType<typeof startSimulator>>;
-let worker: WorkerProcess;
-
-beforeAll(async () => {
-  t = await createTestDatabase("worker_daily_limit");
-  process.env.VT_REQUESTS_PER_DAY = "3"; // for getServiceStatus, read in this process
-  sim = await startSimulator();
-  worker = startWorker({ DATABASE_URL: t.url, SIMULATOR_URL: sim.apiUrl, VT_REQUESTS_PER_DAY: "3" });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sim?.simulator.close();
-  await t?.drop();
-});
+process.env.VT_REQUESTS_PER_DAY = "3"; // for getServiceStatus, read in this process
+const stack = useWorkerStack("worker_daily_limit", { worker: { VT_REQUESTS_PER_DAY: "3" } });
 
 it("stops at the daily limit and waits for the next UTC day", async () => {
-  const job = await createJob(t.db, { hashes: foundHashes("da11", 5) }, {
+  const job = await createJob(stack.t.db, { hashes: foundHashes("da11", 5) }, {
     cache: { ttlHours: 24, sources: ["simulator"] },
     lookupMaxAttempts: 3,
   });
   const paused = await waitFor("the pause", async () => {
-    const report = await getJobReport(t.db, job.id, { limit: 10 });
+    const report = await getJobReport(stack.t.db, job.id, { limit: 10 });
     return report?.pause && report.counts.completed === 3 ? report : undefined;
   });
   const midnight = nextUtcResets(Date.now()).day.toISOString();
@@ -41,8 +27,8 @@ it("stops at the daily limit and waits for the next UTC day", async () => {
   expect(Date.parse(paused.estimatedCompletion!)).toBeGreaterThanOrEqual(Date.parse(midnight));
 
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  expect(sim.simulator.requests().filter((r) => r.hash !== null)).toHaveLength(3);
-  const status = await getServiceStatus(t.db);
+  expect(stack.sim.simulator.requests().filter((r) => r.hash !== null)).toHaveLength(3);
+  const status = await getServiceStatus(stack.t.db);
   expect(status.usage).toMatchObject({ today: 3 });
   expect(status.limits.perDay).toBe(3);
   expect(status.pause?.cause).toBe("daily_limit");

@@ -1,49 +1,33 @@
 // Lookups interleave across jobs, so a small job submitted behind a large one finishes first; a job can be
 // cancelled and its failed tasks retried; two jobs created at the same moment share their lookups.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { POST as cancel } from "../../app/api/jobs/[id]/cancel/route";
 import { POST as retry } from "../../app/api/jobs/[id]/retry/route";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { foundHashes } from "./helpers/hashes";
-import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
-import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+import { useWorkerStack, waitFor } from "./helpers/stack";
 
-let t: TestDatabase;
-let sim: Awaited<ReturnType<typeof startSimulator>>;
-let worker: WorkerProcess;
+const stack = useWorkerStack("worker_fairness", {
+  // 4 requests per 1-second window (2 s with the limiter's margin): slow enough to see the queue's order.
+  worker: { VT_REQUESTS_PER_MINUTE: "4", VT_RATE_WINDOW_SECONDS: "1", LOOKUP_MAX_ATTEMPTS: "1" },
+});
+process.env.LOOKUP_MAX_ATTEMPTS = "1"; // for the retry route, read in this process
+beforeAll(() => {
+  process.env.DATABASE_URL = stack.t.url; // for the route handlers
+});
 const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["simulator"] }, lookupMaxAttempts: 1 };
 
-beforeAll(async () => {
-  t = await createTestDatabase("worker_fairness");
-  process.env.DATABASE_URL = t.url; // for the route handlers
-  process.env.LOOKUP_MAX_ATTEMPTS = "1";
-  sim = await startSimulator();
-  // 4 requests per 1-second window (2 s with the limiter's margin): slow enough to see the queue's order.
-  worker = startWorker({
-    DATABASE_URL: t.url,
-    SIMULATOR_URL: sim.apiUrl,
-    VT_REQUESTS_PER_MINUTE: "4",
-    VT_RATE_WINDOW_SECONDS: "1",
-    LOOKUP_MAX_ATTEMPTS: "1",
-  });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sim?.simulator.close();
-  await t?.drop();
-});
-
-const report = (id: string) => getJobReport(t.db, id, { limit: 1000 }).then((r) => r!);
+const report = (id: string) => getJobReport(stack.t.db, id, { limit: 1000 }).then((r) => r!);
 const call = (handler: typeof cancel, id: string) =>
   handler(new Request(`http://x/api/jobs/${id}`, { method: "POST" }), { params: Promise.resolve({ id }) });
 const queuedKeys = async () =>
-  (await t.sql<{ key: string }[]>`select key from graphile_worker._private_jobs`).map((row) => row.key);
+  (await stack.t.sql<{ key: string }[]>`select key from graphile_worker._private_jobs`).map((row) => row.key);
 
 describe("fairness, cancel and retry", () => {
   it("finishes a small job submitted behind a large one first, and estimates when each is done", async () => {
-    const large = await createJob(t.db, { hashes: foundHashes("1a", 60) }, options);
-    const small = await createJob(t.db, { hashes: foundHashes("5b", 6) }, options);
+    const large = await createJob(stack.t.db, { hashes: foundHashes("1a", 60) }, options);
+    const small = await createJob(stack.t.db, { hashes: foundHashes("5b", 6) }, options);
 
     const smallBefore = await report(small.id);
     const largeBefore = await report(large.id);
@@ -55,7 +39,7 @@ describe("fairness, cancel and retry", () => {
 
     // Cancel the large job, except for one hash a third job also needs: that lookup stays queued.
     const shared = foundHashes("1a", 60)[59];
-    const third = await createJob(t.db, { hashes: [shared] }, options);
+    const third = await createJob(stack.t.db, { hashes: [shared] }, options);
     const response = await call(cancel, large.id);
     expect(response.status).toBe(200);
     const { cancelled } = await response.json();
@@ -73,7 +57,7 @@ describe("fairness, cancel and retry", () => {
   it("retries failed tasks on request", async () => {
     // 5031…: the first request answers 503 (one attempt allowed: failed), the next one succeeds.
     const hash = "5031" + "ab".repeat(14);
-    const job = await createJob(t.db, { hashes: [hash] }, options);
+    const job = await createJob(stack.t.db, { hashes: [hash] }, options);
     await waitFor("the failure", async () => (await report(job.id)).counts.failed === 1, 30_000);
     expect((await report(job.id)).results[0].error).toMatch(/^Gave up after 1 attempts: VirusTotal is temporarily unavailable/);
 
@@ -90,10 +74,10 @@ describe("fairness, cancel and retry", () => {
 
   it("spends one request per hash for two jobs created at the same moment", async () => {
     const hashes = foundHashes("2c", 5);
-    const before = sim.simulator.requests().length;
-    const [a, b] = await Promise.all([createJob(t.db, { hashes }, options), createJob(t.db, { hashes }, options)]);
+    const before = stack.sim.simulator.requests().length;
+    const [a, b] = await Promise.all([createJob(stack.t.db, { hashes }, options), createJob(stack.t.db, { hashes }, options)]);
     await waitFor("both jobs", async () => (await report(a.id)).status === "completed" && (await report(b.id)).status === "completed", 30_000);
-    const requests = sim.simulator.requests().slice(before);
+    const requests = stack.sim.simulator.requests().slice(before);
     expect(requests.map((r) => r.hash).sort()).toEqual([...hashes].sort());
   });
 });

@@ -1,16 +1,13 @@
 // A real worker process against the simulator: lookups complete jobs, reuse reports under other names, and each
 // VirusTotal outcome (found, 404, 503, malformed) ends as specified.
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { simulatedOutcome } from "../../lib/virustotal/simulator/reports";
-import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
-import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+import { useWorkerStack, waitFor } from "./helpers/stack";
 
-let t: TestDatabase;
-let sim: Awaited<ReturnType<typeof startSimulator>>;
-let worker: WorkerProcess;
+const stack = useWorkerStack("worker_lookups", { worker: { LOOKUP_MAX_ATTEMPTS: "2" } });
 
 const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["virustotal", "simulator"] }, lookupMaxAttempts: 2 };
 const fixtureNames = readFileSync("tests/fixtures/samples/fixture-hashes.csv", "utf8")
@@ -19,35 +16,24 @@ const fixtureNames = readFileSync("tests/fixtures/samples/fixture-hashes.csv", "
   .slice(1)
   .map((line) => line.split(",") as [md5: string, sha1: string, sha256: string]);
 
-beforeAll(async () => {
-  t = await createTestDatabase("worker_lookups");
-  sim = await startSimulator();
-  worker = startWorker({ DATABASE_URL: t.url, SIMULATOR_URL: sim.apiUrl, LOOKUP_MAX_ATTEMPTS: "2" });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sim?.simulator.close();
-  await t?.drop();
-});
-
 async function finished(id: string, timeoutMs = 30_000) {
   return waitFor(
     `job ${id} to complete`,
     async () => {
-      const report = await getJobReport(t.db, id, { limit: 1000 });
+      const report = await getJobReport(stack.t.db, id, { limit: 1000 });
       return report?.status === "completed" ? report : undefined;
     },
     timeoutMs,
   );
 }
 
-const fileRequests = () => sim.simulator.requests().filter((r) => r.hash !== null);
+const fileRequests = () => stack.sim.simulator.requests().filter((r) => r.hash !== null);
 
 describe("the lookup worker", () => {
   it("completes a job from the simulator, with VirusTotal's numbers", async () => {
     const md5s = fixtureNames.map(([md5]) => md5);
     const example = readFileSync("tests/fixtures/samples/example-md5.txt", "utf8");
-    const job = await createJob(t.db, { text: `${md5s.join("\n")}\n${example}` }, options);
+    const job = await createJob(stack.t.db, { text: `${md5s.join("\n")}\n${example}` }, options);
     const report = await finished(job.id);
 
     expect(report.counts).toMatchObject({ total: 22, pending: 0, failed: 0 });
@@ -69,7 +55,7 @@ describe("the lookup worker", () => {
   it("answers a second job that names the same files by SHA-1 and SHA-256 without a single request", async () => {
     const before = fileRequests().length;
     const names = fixtureNames.flatMap(([, sha1, sha256]) => [sha1, sha256]);
-    const job = await createJob(t.db, { hashes: names }, options);
+    const job = await createJob(stack.t.db, { hashes: names }, options);
     const report = await finished(job.id);
     expect(report.counts).toMatchObject({ total: 14, completed: 14 });
     expect(fileRequests().length).toBe(before);
@@ -77,10 +63,10 @@ describe("the lookup worker", () => {
 
   it("marks a file VirusTotal does not know as not found, and remembers it", async () => {
     const hash = "dead" + "1".repeat(28);
-    const first = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    const first = await finished((await createJob(stack.t.db, { hashes: [hash] }, options)).id);
     expect(first.results[0]).toMatchObject({ status: "not_found", error: null });
     const before = fileRequests().length;
-    const again = await createJob(t.db, { hashes: [hash] }, options);
+    const again = await createJob(stack.t.db, { hashes: [hash] }, options);
     expect(again.queued).toBe(0);
     expect((await finished(again.id)).results[0].status).toBe("not_found");
     expect(fileRequests().length).toBe(before);
@@ -88,14 +74,14 @@ describe("the lookup worker", () => {
 
   it("retries a 503 with backoff and completes when VirusTotal recovers", async () => {
     const hash = findHash("5031", (h) => simulatedOutcome(h).kind === "found");
-    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    const report = await finished((await createJob(stack.t.db, { hashes: [hash] }, options)).id);
     expect(report.results[0]).toMatchObject({ status: "completed", error: null });
     expect(fileRequests().filter((r) => r.hash === hash).map((r) => r.status)).toEqual([503, 200]);
   });
 
   it("fails a lookup with a readable reason after LOOKUP_MAX_ATTEMPTS transient errors", async () => {
     const hash = "5030" + "2".repeat(28);
-    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    const report = await finished((await createJob(stack.t.db, { hashes: [hash] }, options)).id);
     expect(report.results[0].status).toBe("failed");
     expect(report.results[0].error).toMatch(/^Gave up after 2 attempts: VirusTotal is temporarily unavailable/);
     expect(fileRequests().filter((r) => r.hash === hash)).toHaveLength(2);
@@ -103,26 +89,26 @@ describe("the lookup worker", () => {
 
   it("fails a malformed answer once, without retrying", async () => {
     const hash = "bad0" + "3".repeat(28);
-    const report = await finished((await createJob(t.db, { hashes: [hash] }, options)).id);
+    const report = await finished((await createJob(stack.t.db, { hashes: [hash] }, options)).id);
     expect(report.results[0].status).toBe("failed");
     expect(report.results[0].error).toBe("VirusTotal answered HTTP 200 with a body that is not JSON");
     expect(fileRequests().filter((r) => r.hash === hash)).toHaveLength(1);
   });
 
   it("drops a queue job whose payload does not parse after one try, saying so once", async () => {
-    await t.sql`select graphile_worker.add_job('lookup', ${t.sql.json({ hash: "not-a-hash" })}::json, max_attempts := 5)`;
-    await waitFor("the job to leave the queue", async () => (await t.sql`select id from graphile_worker._private_jobs`).length === 0);
-    expect(worker.lines.filter((line) => line.includes("unusable payload"))).toHaveLength(1);
+    await stack.t.sql`select graphile_worker.add_job('lookup', ${stack.t.sql.json({ hash: "not-a-hash" })}::json, max_attempts := 5)`;
+    await waitFor("the job to leave the queue", async () => (await stack.t.sql`select id from graphile_worker._private_jobs`).length === 0);
+    expect(stack.worker.lines.filter((line) => line.includes("unusable payload"))).toHaveLength(1);
   });
 
   it("writes one structured log line per lookup, without the API key", () => {
-    const lookups = worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line));
+    const lookups = stack.worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line));
     expect(lookups.length).toBeGreaterThan(20);
     for (const entry of lookups) {
       expect(entry).toEqual(expect.objectContaining({ hash: expect.any(String), outcome: expect.any(String), ms: expect.any(Number) }));
       expect(typeof entry.fromCache).toBe("boolean");
     }
-    expect(worker.lines.join("\n")).not.toContain("x-apikey");
+    expect(stack.worker.lines.join("\n")).not.toContain("x-apikey");
   });
 });
 

@@ -1,44 +1,27 @@
 // VirusTotal's 429 starts a global pause stored in Postgres: nothing calls VirusTotal until it ends, waiting tasks
 // show when they will be tried, and the lookup that hit the wall is not counted as a failed attempt.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { foundHashes } from "./helpers/hashes";
-import { startSimulator, startWorker, waitFor, type WorkerProcess } from "./helpers/stack";
-import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+import { useWorkerStack, waitFor } from "./helpers/stack";
 
 const PAUSE_SECONDS = 4;
-let t: TestDatabase;
-let sim: Awaited<ReturnType<typeof startSimulator>>;
-let worker: WorkerProcess;
-
-beforeAll(async () => {
-  t = await createTestDatabase("worker_quota");
-  sim = await startSimulator({ requestsPerDay: 3 });
-  worker = startWorker({
-    DATABASE_URL: t.url,
-    SIMULATOR_URL: sim.apiUrl,
-    WORKER_CONCURRENCY: "1",
-    LOOKUP_MAX_ATTEMPTS: "1",
-    VT_QUOTA_RETRY_SECONDS: String(PAUSE_SECONDS),
-  });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sim?.simulator.close();
-  await t?.drop();
+const stack = useWorkerStack("worker_quota", {
+  simulator: { requestsPerDay: 3 },
+  worker: { WORKER_CONCURRENCY: "1", LOOKUP_MAX_ATTEMPTS: "1", VT_QUOTA_RETRY_SECONDS: String(PAUSE_SECONDS) },
 });
 
 describe("a 429 from VirusTotal", () => {
   it("pauses every lookup until the pause ends, then the rest complete", async () => {
     const hashes = foundHashes("c0ffee", 6);
-    const job = await createJob(t.db, { hashes }, {
+    const job = await createJob(stack.t.db, { hashes }, {
       cache: { ttlHours: 24, sources: ["simulator"] },
       lookupMaxAttempts: 1,
     });
 
     const paused = await waitFor("the pause", async () => {
-      const report = await getJobReport(t.db, job.id, { limit: 10 });
+      const report = await getJobReport(stack.t.db, job.id, { limit: 10 });
       return report?.pause ? report : undefined;
     });
     // The simulator's quota endpoint says the day's quota is spent; VT_QUOTA_RETRY_SECONDS is sooner than midnight.
@@ -50,23 +33,23 @@ describe("a 429 from VirusTotal", () => {
 
     // Up to the 429, three lookups; after it, nothing while the pause lasts.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const beforeReset = sim.simulator.requests().filter((r) => r.hash !== null);
+    const beforeReset = stack.sim.simulator.requests().filter((r) => r.hash !== null);
     expect(beforeReset.map((r) => r.status)).toEqual([200, 200, 200, 429]);
 
     // The quota comes back (a new day, as far as the simulator knows) while the worker waits.
-    sim.simulator.reset();
+    stack.sim.simulator.reset();
     const log429 = Date.now();
     const report = await waitFor(
       "the job to complete",
       async () => {
-        const r = await getJobReport(t.db, job.id, { limit: 10 });
+        const r = await getJobReport(stack.t.db, job.id, { limit: 10 });
         return r?.status === "completed" ? r : undefined;
       },
       30_000,
     );
     // Only the requests after the reset remain in the simulator's log: none came before the pause ended.
     const pauseEnd = new Date(paused.pause!.until).getTime();
-    const after = sim.simulator.requests().filter((r) => r.hash !== null);
+    const after = stack.sim.simulator.requests().filter((r) => r.hash !== null);
     expect(after.length).toBeGreaterThan(0);
     for (const request of after) expect(new Date(request.at).getTime()).toBeGreaterThanOrEqual(pauseEnd - 50);
     expect(log429).toBeLessThan(pauseEnd);

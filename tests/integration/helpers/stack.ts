@@ -1,6 +1,8 @@
 // Real processes for the integration tests: the simulator in-process over real HTTP, the worker as a child process.
+import { afterAll, beforeAll } from "vitest";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../../../lib/virustotal/simulator/server";
 import { entryPoints, spawnChild, type Child } from "../../../scripts/processes";
+import { createTestDatabase, type TestDatabase } from "./test-database";
 
 export async function startSimulator(options: SimulatorOptions = {}) {
   const simulator: Simulator = createSimulator({ latencyMs: 0, ...options });
@@ -37,4 +39,32 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+export interface WorkerStack {
+  t: TestDatabase;
+  sim: Awaited<ReturnType<typeof startSimulator>>;
+  worker: WorkerProcess;
+}
+
+/**
+ * The usual arrangement of a worker test file: a fresh database, the simulator, and one `npm run worker` pointed
+ * at both, set up before the file's tests and taken down after. Fields are filled in by beforeAll.
+ */
+export function useWorkerStack(
+  label: string,
+  options: { simulator?: SimulatorOptions; worker?: Record<string, string> } = {},
+): WorkerStack {
+  const stack = {} as WorkerStack;
+  beforeAll(async () => {
+    stack.t = await createTestDatabase(label);
+    stack.sim = await startSimulator(options.simulator);
+    stack.worker = startWorker({ DATABASE_URL: stack.t.url, SIMULATOR_URL: stack.sim.apiUrl, ...options.worker });
+  });
+  afterAll(async () => {
+    await stack.worker?.stop();
+    await stack.sim?.simulator.close();
+    await stack.t?.drop();
+  });
+  return stack;
 }
