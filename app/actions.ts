@@ -14,7 +14,8 @@ export type SubmitState = { ok: false; error: string } | null;
 /** The home page's form: a file or pasted text, and an optional name. Mistakes come back as a result, not a throw. */
 export async function submitHashes(_previous: SubmitState, form: FormData): Promise<SubmitState> {
   const file = form.get("file");
-  const pasted = typeof form.get("text") === "string" ? (form.get("text") as string) : "";
+  const text = form.get("text");
+  const pasted = typeof text === "string" ? text : "";
   const hasFile = file instanceof File && file.size > 0;
 
   if (hasFile && pasted.trim() !== "") return { ok: false, error: "Choose a file or paste hashes, not both." };
@@ -25,8 +26,8 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
   let id: string;
   try {
     const name = parseName(form.get("name") as string | null);
-    const text = hasFile ? await file.text() : pasted;
-    ({ id } = await createJob(getDb(), { text, name }, createJobOptions()));
+    const input = hasFile ? await file.text() : pasted;
+    ({ id } = await createJob(getDb(), { text: input, name }, createJobOptions()));
   } catch (error) {
     const appError = toAppError(error);
     if (appError.status >= 500) log.error({ err: error }, "submitHashes failed");

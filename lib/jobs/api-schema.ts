@@ -114,6 +114,11 @@ export const serviceStatusSchema = z.object({
 
 export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
 export type Pause = z.infer<typeof pauseSchema>;
+
+/** The API's view of a stored pause. */
+export function toPauseJson(pause: { until: Date; cause: Pause["cause"]; reason: string } | null): Pause | null {
+  return pause ? { until: pause.until.toISOString(), cause: pause.cause, reason: pause.reason } : null;
+}
 export type CreateJobJson = z.infer<typeof createJobJsonSchema>;
 export type CreateJobResponse = z.infer<typeof createJobResponseSchema>;
 export type JobResult = z.infer<typeof jobResultSchema>;

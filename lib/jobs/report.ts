@@ -13,15 +13,25 @@ import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { nextUtcResets } from "@/lib/virustotal/resets";
-import type { JobReport, JobResult, JobStatus } from "./api-schema";
+import { toPauseJson, type JobReport, type JobResult, type JobStatus } from "./api-schema";
 import { estimateCompletion } from "./eta";
 import { requestBudget } from "./settings";
 
-export async function getJobReport(db: Db, id: string, page: { cursor?: string; limit: number }): Promise<JobReport | null> {
+export interface ReportPage {
+  cursor?: string;
+  limit: number;
+}
+
+export async function getJobReport(db: Db, id: string, page: ReportPage): Promise<JobReport | null> {
+  const job = await findJob(db, id);
+  return job ? buildJobReport(db, job, page) : null;
+}
+
+/** The report of a job already read (the report page reads it once for its own header too). */
+export async function buildJobReport(db: Db, job: Job, page: ReportPage): Promise<JobReport> {
   if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`getJobReport: bad limit ${page.limit}`);
   const afterPosition = page.cursor === undefined ? -1 : decodeCursor(page.cursor);
-  const job = await findJob(db, id);
-  if (!job) return null;
+  const id = job.id;
 
   const [counts, rows, pause] = await Promise.all([
     countTasksByStatus(db, id),
@@ -48,7 +58,7 @@ export async function getJobReport(db: Db, id: string, page: { cursor?: string; 
     },
     duplicates: job.duplicates,
     invalidCount: job.invalidCount,
-    pause: pause ? { until: pause.until.toISOString(), cause: pause.cause, reason: pause.reason } : null,
+    pause: toPauseJson(pause),
     estimatedCompletion: counts.pending > 0 ? (await estimate(db, job, pause?.until ?? null)).toISOString() : null,
     results: shown.map((row) => toResult(row, pause?.until ?? null)),
     nextCursor: hasMore ? encodeCursor(shown[shown.length - 1].position) : null,

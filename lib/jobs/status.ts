@@ -4,7 +4,7 @@ import { countQueuedLookups } from "@/lib/db/queries/jobs";
 import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
 import { listLivePools } from "@/lib/db/queries/worker-pools";
 import { env } from "@/lib/env";
-import type { ServiceStatus } from "./api-schema";
+import { toPauseJson, type ServiceStatus } from "./api-schema";
 import { requestBudget, requestLimits } from "./settings";
 
 export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
@@ -20,7 +20,7 @@ export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
     limits: requestLimits(e),
     usage,
     waitingLookups,
-    pause: pause ? { until: pause.until.toISOString(), cause: pause.cause, reason: pause.reason } : null,
+    pause: toPauseJson(pause),
     workers: pools.map((pool) => ({
       id: pool.id,
       hostname: pool.hostname,

@@ -160,5 +160,14 @@ describe("createJob", () => {
     const [priorities] = await t.sql`
       select max(priority)::int as max from graphile_worker.jobs where key like 'lookup:000%'`;
     expect(priorities.max).toBe(32_767);
+
+    // A second job with the same 100,000 hashes shares every queued lookup, set-based too.
+    const again = await createJob(t.db, { text: hashes.reverse().join("\n") }, options);
+    expect(again).toMatchObject({ accepted: 100_000, queued: 100_000 });
+    const [queue] = await t.sql`select count(*)::int as n from graphile_worker.jobs where key like 'lookup:000%'`;
+    expect(queue.n).toBe(100_000);
+    // Reversed, the last hashes now rank first: their lookups moved up.
+    const [last] = await t.sql`select priority from graphile_worker.jobs where key = ${`lookup:${hashes[0]}`}`;
+    expect(last.priority).toBe(0);
   });
 });

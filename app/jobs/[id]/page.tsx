@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { findJob } from "@/lib/db/queries/jobs";
 import { REPORT_PAGE_SIZE } from "@/lib/jobs/limits";
-import { getJobReport } from "@/lib/jobs/report";
+import { buildJobReport } from "@/lib/jobs/report";
 import { plural } from "@/lib/plural";
 import { InvalidLines } from "./invalid-lines";
 import { JobResults } from "./job-results";
@@ -15,8 +15,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const db = getDb();
   const job = await findJob(db, id);
   if (!job) notFound();
-  const report = await getJobReport(db, id, { limit: REPORT_PAGE_SIZE });
-  if (!report) notFound();
+  const report = await buildJobReport(db, job, { limit: REPORT_PAGE_SIZE });
 
   return (
     <div className="space-y-6">

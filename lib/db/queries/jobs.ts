@@ -91,30 +91,36 @@ export async function enqueueLookups(
     select hash, 'lookup:' || hash as key, least(row_number() over (order by position) - 1, 32767)::int as priority
     from tasks where job_id = ${jobId} and status = 'pending' ${only}`;
 
-  const queued = await db.execute<{ id: string; key: string; priority: number; wanted: number }>(sql`
-    select j.id::text, j.key, j.priority, w.priority as wanted
-    from graphile_worker._private_jobs j join (${wanted}) w on j.key = w.key
-    where j.locked_at is null
-    for update of j`);
-  const moveUp = queued.filter((job) => job.wanted < job.priority);
-  for (const job of moveUp) {
-    await db.execute(sql`select graphile_worker.reschedule_jobs(array[${job.id}::bigint], priority := ${job.wanted})`);
-  }
-
-  const [added] = await db.execute<{ added: number }>(sql`
-    select count(*)::int as added from graphile_worker.add_jobs(
-      array(
-        select row(
-          'lookup', json_build_object('hash', w.hash), null, null, ${maxAttempts}::smallint, w.key, w.priority::smallint,
-          array['vt']
-        )::graphile_worker.job_spec
-        from (${wanted}) w
-        where w.key <> all(${toPgArray(queued.map((job) => job.key))}::text[])
-        order by w.priority
-      ),
-      true
-    )`);
-  const total = queued.length + added.added;
+  // One statement locks the queued, not running lookups we share (a worker skips locked rows, so none can finish
+  // before our tasks are visible) and adds the rest; add_jobs handles one a concurrent job adds meanwhile.
+  const [counts] = await db.execute<{ kept: number; added: number }>(sql`
+    with wanted as (${wanted}),
+    kept as (
+      select j.key from graphile_worker._private_jobs j join wanted w on j.key = w.key
+      where j.locked_at is null
+      for update of j
+    )
+    select
+      (select count(*)::int from kept) as kept,
+      (select count(*)::int from graphile_worker.add_jobs(
+        array(
+          select row(
+            'lookup', json_build_object('hash', w.hash), null, null, ${maxAttempts}::smallint, w.key,
+            w.priority::smallint, array['vt']
+          )::graphile_worker.job_spec
+          from wanted w
+          where w.key not in (select key from kept)
+          order by w.priority
+        ),
+        true
+      )) as added`);
+  // The kept ones move up where our rank is better (they are ours until commit).
+  await db.execute(sql`
+    select count(*)
+    from graphile_worker._private_jobs j
+    join (${wanted}) w on j.key = w.key and w.priority < j.priority and j.locked_at is null
+    cross join lateral graphile_worker.reschedule_jobs(array[j.id], priority := w.priority)`);
+  const total = counts.kept + counts.added;
   if (total > 0) {
     await db.execute(sql`
       update jobs set last_priority = (select coalesce(max(priority), 0) from (${wanted}) w) where id = ${jobId}`);

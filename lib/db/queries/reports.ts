@@ -55,12 +55,10 @@ export async function saveReport(db: Executor, summary: ReportSummary, raw: unkn
 
 /** Completes every pending task, in every job, that asked for this file by any of its names. */
 export async function completeTasksForFile(db: Executor, file: { sha256: string; md5: string; sha1: string }) {
-  const done = await db
+  await db
     .update(tasks)
     .set({ status: "completed", reportSha256: file.sha256, error: null, retryAt: null, updatedAt: sql`now()` })
-    .where(and(eq(tasks.status, "pending"), inArray(tasks.hash, [file.sha256, file.md5, file.sha1])))
-    .returning({ jobId: tasks.jobId });
-  return done.length;
+    .where(and(eq(tasks.status, "pending"), inArray(tasks.hash, [file.sha256, file.md5, file.sha1])));
 }
 
 export async function recordNotFound(db: Executor, hash: string, source: VirusTotalSource) {
