@@ -149,7 +149,7 @@ describe("createJob", () => {
     });
   });
 
-  it("accepts 100,000 distinct hashes as one job, with set-based inserts", async () => {
+  it("accepts 100,000 distinct hashes as one job, and a second job that shares them all", async () => {
     const hashes = Array.from({ length: 100_000 }, (_, i) => i.toString(16).padStart(64, "0"));
     const job = await createJob(t.db, { text: hashes.join("\n") }, options);
     expect(job).toMatchObject({ accepted: 100_000, queued: 100_000 });
