@@ -17,6 +17,9 @@ export default defineConfig({
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           globalSetup: ["tests/integration/global-setup.ts"],
+          // One file at a time: these tests time real worker processes, and two files sharing a 2-core machine
+          // would make each other's timings lie.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -5,7 +5,7 @@ import { parseName } from "@/lib/api/job-input";
 import { getDb } from "@/lib/db/client";
 import { toAppError } from "@/lib/errors";
 import { createJob } from "@/lib/jobs/create";
-import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/limits";
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { createJobOptions } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 

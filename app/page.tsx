@@ -1,4 +1,4 @@
-import { MAX_UPLOAD_LABEL } from "@/lib/jobs/limits";
+import { MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { UploadForm } from "./upload-form";
 
 export default function HomePage() {

@@ -1,8 +1,9 @@
 // Every pool beats; every pool also reaps: whichever process notices a silent pool first releases its jobs.
 import os from "node:os";
 import type { Db } from "@/lib/db/client";
-import { beat, releaseStalePools, removePool } from "@/lib/db/queries/worker-pools";
+import { beat, removePool } from "@/lib/db/queries/worker-pools";
 import { log } from "@/lib/log";
+import { reap } from "./reaper";
 
 export function startHeartbeat(db: Db, pool: { id: string; concurrency: number }, settings: { heartbeatSeconds: number; staleSeconds: number }) {
   const row = { id: pool.id, hostname: os.hostname(), pid: process.pid, concurrency: pool.concurrency };
@@ -11,8 +12,9 @@ export function startHeartbeat(db: Db, pool: { id: string; concurrency: number }
   async function tick() {
     try {
       await beat(db, row);
-      const released = await releaseStalePools(db, settings.staleSeconds);
-      if (released.length > 0) log.warn({ event: "released_stale_pools", pools: released }, "Released the jobs of silent worker pools");
+      const reaped = await reap(db, settings.staleSeconds);
+      if (reaped.pools.length > 0) log.warn({ event: "released_stale_pools", pools: reaped.pools }, "Released the jobs of silent worker pools");
+      if (reaped.failed.length > 0) log.warn({ event: "failed_spent_lookups", hashes: reaped.failed }, "Failed lookups that had no attempt left");
     } catch (error) {
       log.error({ err: error }, "Heartbeat failed");
     }

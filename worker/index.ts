@@ -2,24 +2,29 @@
 import { EventEmitter } from "node:events";
 import { Logger, run, type WorkerEvents } from "graphile-worker";
 import { createDb } from "@/lib/db/client";
-import { resumeWaitingLookups } from "@/lib/db/queries/virustotal-budget";
+import { createBudgetGate } from "@/lib/budget/gate";
+import { requestBudget } from "@/lib/budget/identity";
+import { requestLimits } from "@/lib/budget/limits";
+import { resumeLookupsAtStart } from "@/lib/budget/resume";
 import { databaseUrl } from "@/lib/db/url";
 import { env } from "@/lib/env";
-import { cachePolicy, requestBudget, requestLimits } from "@/lib/jobs/settings";
+import { cachePolicy } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
+import { LOOKUP_TASK } from "@/lib/lookups/job";
 import { createVirusTotalClient } from "@/lib/virustotal";
-import { createBudgetGate } from "./budget-gate";
 import { startHeartbeat } from "./heartbeat";
 import { createLookupTask } from "./tasks/lookup";
 
 const settings = env();
 const url = databaseUrl();
 const db = createDb(url, { max: settings.workerConcurrency + 2 });
-const gate = createBudgetGate();
+const budget = requestBudget(settings);
+const gate = createBudgetGate({ db, budget });
 
 // A rejected key pauses lookups until a worker restarts, possibly with a new key: try again now.
-if (await resumeWaitingLookups(db, requestBudget(settings))) {
-  log.info({ event: "lookups_resumed" }, "Resuming lookups that waited for a rejected key or another key's pause");
+const resumed = await resumeLookupsAtStart(db, budget);
+if (resumed > 0) {
+  log.info({ event: "lookups_resumed", count: resumed }, "Resuming lookups that waited for a rejected key or another key's budget");
 }
 
 const events: WorkerEvents = new EventEmitter();
@@ -44,7 +49,7 @@ const runner = await run({
     log[level === "warning" ? "warn" : level]({ scope: scope.label }, message);
   }),
   taskList: {
-    lookup: createLookupTask({
+    [LOOKUP_TASK]: createLookupTask({
       db,
       vt: createVirusTotalClient({
         apiUrl: settings.vt.apiUrl,
@@ -53,7 +58,7 @@ const runner = await run({
       }),
       source: settings.vt.source,
       cache: cachePolicy(settings),
-      budget: requestBudget(settings),
+      budget,
       limits: requestLimits(settings),
       quotaRetrySeconds: settings.vt.quotaRetrySeconds,
       maxAttempts: settings.lookupMaxAttempts,

@@ -1,57 +1,42 @@
-// What a lookup does with VirusTotal's refusals, and how it puts itself back in the queue for later.
-import type { JobHelpers } from "graphile-worker";
-import { failTasks, markTasksNotFound, noteTasksWaiting, recordNotFound } from "@/lib/db/queries/reports";
-import { startPause } from "@/lib/db/queries/virustotal-budget";
+// What a lookup makes of VirusTotal's refusals and of its own failures: an Outcome for settle() to write.
+import { startPause } from "@/lib/db/queries/budget";
+import { recordNotFound } from "@/lib/db/queries/reports";
+import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "@/lib/budget/pauses";
 import type { AnyVirusTotalError } from "@/lib/virustotal";
-import { VT_FLAG } from "./budget-gate";
-import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "./pauses";
-import type { LookupDeps, LookupPayload } from "./tasks/lookup";
+import type { Outcome, LookupRun } from "./settle";
+import type { LookupDeps } from "./tasks/lookup";
+import { saveAnswer } from "./save-answer";
 
-export async function handleFailure(
-  deps: LookupDeps,
-  helpers: JobHelpers,
-  payload: LookupPayload,
-  error: AnyVirusTotalError,
-  done: (outcome: string, extra?: Record<string, unknown>) => void,
-) {
-  const { hash, attempt } = payload;
+export async function outcomeOfRefusal(deps: LookupDeps, run: LookupRun, error: AnyVirusTotalError): Promise<Outcome> {
   switch (error.kind) {
     case "not_found":
-      await recordNotFound(deps.db, hash, deps.source);
-      await markTasksNotFound(deps.db, hash);
-      return done("not_found");
+      await saveAnswer(run.hash, () => recordNotFound(deps.db, run.hash, deps.source));
+      return { kind: "not_found", fromCache: false };
     case "quota":
     case "bad_key": {
-      // Nothing calls VirusTotal until the pause ends; this lookup waits for it without spending an attempt.
+      // Nothing calls VirusTotal with this key until the pause ends; this lookup waits for it without spending
+      // an attempt, and records what it waits for, so that whoever ends the pause can wake it.
       const pause = error.kind === "quota" ? await pauseForQuota(deps, error) : pauseForBadKey(error);
       await startPause(deps.db, deps.budget, pause);
-      deps.gate.closeUntil(pause.until);
-      await reschedule(helpers, payload, pause.until);
-      return done("paused", { cause: pause.cause, until: pause.until.toISOString() });
+      deps.gate.closeForPause(pause.until);
+      return { kind: "wait", until: pause.until, waitingFor: { for: "pause", budget: deps.budget, cause: pause.cause }, attempt: run.attempt };
     }
     case "malformed":
-      await failTasks(deps.db, hash, error.message);
-      return done("failed", { error: error.message });
-    case "transient": {
-      if (attempt >= deps.maxAttempts) {
-        await failTasks(deps.db, hash, `Gave up after ${attempt} attempts: ${error.message}`);
-        return done("failed", { error: error.message });
-      }
-      const retryAt = new Date(Date.now() + transientRetryDelayMs(attempt, error.retryAfterSeconds));
-      await noteTasksWaiting(deps.db, hash, { error: `${error.message} (attempt ${attempt} of ${deps.maxAttempts})`, retryAt });
-      await reschedule(helpers, { hash, attempt: attempt + 1 }, retryAt);
-      return done("retrying", { error: error.message, retryAt: retryAt.toISOString() });
-    }
+      return { kind: "failed", reason: error.message };
+    case "transient":
+      return retryLater(run, error.message, error.retryAfterSeconds);
   }
 }
 
-/** Re-adding our own key while we run inserts a fresh job for later; returning then ends this one cleanly. */
-export async function reschedule(helpers: JobHelpers, payload: LookupPayload, runAt: Date) {
-  await helpers.addJob("lookup", payload, {
-    jobKey: `lookup:${payload.hash}`,
-    runAt,
-    maxAttempts: helpers.job.max_attempts,
-    priority: helpers.job.priority,
-    flags: [VT_FLAG],
-  });
+/** A failure that another attempt may cure: backoff (or VirusTotal's Retry-After), until the attempts run out. */
+export function retryLater(run: LookupRun, message: string, retryAfterSeconds: number | null = null): Outcome {
+  if (run.attempt >= run.maxAttempts) return { kind: "failed", reason: `Gave up after ${run.attempt} attempts: ${message}` };
+  const until = new Date(Date.now() + transientRetryDelayMs(run.attempt, retryAfterSeconds));
+  return {
+    kind: "wait",
+    until,
+    waitingFor: { for: "backoff" },
+    attempt: run.attempt + 1,
+    note: `${message} (attempt ${run.attempt} of ${run.maxAttempts})`,
+  };
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "@/lib/errors";
 import { createJobJsonSchema, jobNameSchema } from "@/lib/jobs/api-schema";
 import type { JobInput } from "@/lib/jobs/create";
-import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/limits";
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 
 const tooLarge = () => new AppError("payload_too_large", `The upload is larger than ${MAX_UPLOAD_LABEL}.`);
 

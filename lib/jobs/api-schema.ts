@@ -1,6 +1,6 @@
 // Request and response shapes of the JSON API, in zod: the one source of their types (and, later, of OpenAPI).
 import { z } from "zod";
-import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./limits";
+import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./upload-limits";
 
 export const jobNameSchema = z
   .string()

@@ -2,15 +2,12 @@
 import { randomBytes } from "node:crypto";
 import { parseHashList, parseHashText, type InvalidLine, type ParseResult } from "@/lib/hashes";
 import type { Db } from "@/lib/db/client";
-import {
-  completeTasksFromCache,
-  enqueueLookups,
-  insertJob,
-  insertTasks,
-  markTasksNotFoundFromCache,
-  type CachePolicy,
-} from "@/lib/db/queries/jobs";
-import { countSavedRequests } from "@/lib/db/queries/virustotal-budget";
+import { countSavedRequests } from "@/lib/db/queries/budget";
+import { insertJob, setLastPriority } from "@/lib/db/queries/jobs";
+import { enqueueLookups } from "@/lib/db/queries/queue";
+import type { CachePolicy } from "@/lib/db/queries/reports";
+import { completeTasksFromCache, insertTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
+import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
 
 export type JobInput = { text: string; name?: string | null } | { hashes: readonly string[]; name?: string | null };
@@ -22,6 +19,8 @@ export interface CreateJobOptions {
   budget?: string;
   /** Test hook: runs inside the transaction after the rows are written, before the queue jobs are added. */
   beforeEnqueue?: () => Promise<void>;
+  /** Test hook: runs inside the transaction once the queue jobs are added (and shared rows locked), before commit. */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface CreatedJob {
@@ -43,7 +42,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
   if (parsed.hashes.length === 0) throw noValidHashes(parsed);
 
   const id = newJobId();
-  const queued = await db.transaction(async (tx) => {
+  const queued = await retryingTransaction(db, async (tx) => {
     await insertJob(tx, {
       id,
       name: input.name?.trim() || null,
@@ -56,8 +55,10 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
-    const queued = await enqueueLookups(tx, id, options.lookupMaxAttempts);
+    const { queued, lastPriority } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts);
+    if (queued > 0) await setLastPriority(tx, id, lastPriority);
     if (options.budget) await countSavedRequests(tx, options.budget, parsed.hashes.length - queued);
+    await options.beforeCommit?.();
     return queued;
   });
 

@@ -1,22 +1,45 @@
-// Cancelling a job and retrying its failed tasks: each one transaction over rows and queue together.
+// Cancelling a job and retrying its failed tasks: each one transaction over rows and queue together, run again
+// when Postgres rolls it back for a deadlock.
 import type { Db } from "@/lib/db/client";
-import { cancelJob as cancelJobRows, enqueueLookups, findJob, reopenFailedTasks } from "@/lib/db/queries/jobs";
+import { findJobForUpdate, markCancelled, setLastPriority } from "@/lib/db/queries/jobs";
+import { enqueueLookups, lockLookups, removeUnwantedLookups } from "@/lib/db/queries/queue";
+import {
+  cancelledHashesOfJob,
+  cancelPendingTasks,
+  pendingHashesOfJob,
+  pendingLookupsOfJob,
+  reopenFailedTasks,
+} from "@/lib/db/queries/tasks";
+import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
 
+/**
+ * The job's pending tasks end as cancelled, and lookups that no other job's pending task wants leave the queue.
+ * The queue rows are locked first, in key order, and "wanted" is decided by a statement that runs after: a job
+ * created meanwhile that shares a lookup has either committed its tasks (and keeps the row) or waits for us.
+ */
 export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number }> {
-  return db.transaction(async (tx) => {
-    if (!(await findJob(tx, id))) throw new AppError("not_found", `No job with id ${id}.`);
-    return { cancelled: await cancelJobRows(tx, id) };
+  return retryingTransaction(db, async (tx) => {
+    if (!(await findJobForUpdate(tx, id))) throw new AppError("not_found", `No job with id ${id}.`);
+    await lockLookups(tx, pendingHashesOfJob(id));
+    const cancelled = await cancelPendingTasks(tx, id);
+    await markCancelled(tx, id);
+    // Running lookups are left to finish: each one settles by itself and finds nobody waiting for it.
+    await removeUnwantedLookups(tx, cancelledHashesOfJob(id));
+    return { cancelled };
   });
 }
 
 export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: number): Promise<{ retried: number }> {
-  return db.transaction(async (tx) => {
-    const job = await findJob(tx, id);
+  return retryingTransaction(db, async (tx) => {
+    const job = await findJobForUpdate(tx, id);
     if (!job) throw new AppError("not_found", `No job with id ${id}.`);
     if (job.cancelledAt) throw new AppError("conflict", "This job was cancelled; submit its hashes again instead.");
     const hashes = await reopenFailedTasks(tx, id);
-    if (hashes.length > 0) await enqueueLookups(tx, id, lookupMaxAttempts, hashes);
+    if (hashes.length > 0) {
+      const { lastPriority } = await enqueueLookups(tx, pendingLookupsOfJob(id, hashes), lookupMaxAttempts);
+      await setLastPriority(tx, id, lastPriority);
+    }
     return { retried: hashes.length };
   });
 }

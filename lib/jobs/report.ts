@@ -1,21 +1,15 @@
 // Reading a job's progress: counts, the current pause, an estimated completion, and one keyset page of results.
 import type { Db } from "@/lib/db/client";
-import {
-  countLookupsAhead,
-  countTasksByStatus,
-  findJob,
-  listTaskResults,
-  type StatusCounts,
-  type TaskResultRow,
-} from "@/lib/db/queries/jobs";
-import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
+import { requestBudget } from "@/lib/budget/identity";
+import { getActivePause, readUsage } from "@/lib/db/queries/budget";
+import { findJob } from "@/lib/db/queries/jobs";
+import { countLookupsAhead } from "@/lib/db/queries/queue";
+import { countTasksByStatus, listTaskResults, type StatusCounts, type TaskResultRow } from "@/lib/db/queries/tasks";
 import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import { nextUtcResets } from "@/lib/virustotal/resets";
 import { toPauseJson, type JobReport, type JobResult, type JobStatus } from "./api-schema";
 import { estimateCompletion } from "./eta";
-import { requestBudget } from "./settings";
 
 export interface ReportPage {
   cursor?: string;
@@ -59,13 +53,13 @@ export async function buildJobReport(db: Db, job: Job, page: ReportPage): Promis
     duplicates: job.duplicates,
     invalidCount: job.invalidCount,
     pause: toPauseJson(pause),
-    estimatedCompletion: counts.pending > 0 ? (await estimate(db, job, pause?.until ?? null)).toISOString() : null,
+    estimatedCompletion: counts.pending > 0 ? ((await estimate(db, job, pause?.until ?? null))?.toISOString() ?? null) : null,
     results: shown.map((row) => toResult(row, pause?.until ?? null)),
     nextCursor: hasMore ? encodeCursor(shown[shown.length - 1].position) : null,
   };
 }
 
-async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Date> {
+async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Date | null> {
   const e = env();
   const [lookupsAhead, usage] = await Promise.all([countLookupsAhead(db, job.lastPriority), readUsage(db, requestBudget(e), e.vt.windowSeconds)]);
   return estimateCompletion({
@@ -76,7 +70,8 @@ async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<Dat
     windowSeconds: e.vt.windowSeconds,
     perDay: e.vt.requestsPerDay,
     usedToday: usage.today,
-    nextDayReset: nextUtcResets(Date.now()).day,
+    perMonth: e.vt.requestsPerMonth,
+    usedThisMonth: usage.thisMonth,
   });
 }
 

@@ -29,6 +29,22 @@ const MALICIOUS = "001015aafcae8a6942366cbb0e7d39c0738752a7800c41ea1c655d47b0a4d
 const MALICIOUS_MD5 = "b214da9f6b0d6e6de5090b3f9672defe";
 const UNKNOWN = "e".repeat(64);
 
+// A real report carrying what PostgreSQL refuses, as VirusTotal would send it: the escapes \u0000 (in a value
+// and a key) and lone surrogates, and a last_analysis_date of 1e15 seconds (an Invalid Date in milliseconds).
+const DIRTY = "d1".repeat(32);
+const DIRTY_BODY = (() => {
+  const report = JSON.parse(reportsByHash.get(MALICIOUS)!);
+  report.data.id = DIRTY;
+  Object.assign(report.data.attributes, {
+    sha256: DIRTY,
+    last_analysis_date: 1e15,
+    meaningful_name: "evil\u0000.doc",
+    "key\u0000": "\ud800",
+  });
+  report.data.attributes.last_analysis_results.Fortinet.result = "WM/Moat\udc00!tr";
+  return JSON.stringify(report);
+})();
+
 type Handler = (res: import("node:http").ServerResponse, headers: IncomingHttpHeaders) => void;
 const json = (status: number, body: string, extra: Record<string, string> = {}): Handler => (res) => {
   res.writeHead(status, { "content-type": "application/json", ...extra });
@@ -55,6 +71,7 @@ const scenarios: Record<string, Handler> = {
   "empty-body": json(200, ""),
   "bad-shape": json(200, JSON.stringify({ data: { id: "x", attributes: { md5: "nothex", sha1: "c".repeat(40) } } })),
   [UNKNOWN]: json(200, reportsByHash.get(MALICIOUS)!), // the report of another file
+  [DIRTY]: json(200, DIRTY_BODY),
   slow: (res) => {
     const timer = setTimeout(() => json(200, reportsByHash.get(MALICIOUS)!)(res, {}), 2_000);
     res.on("close", () => clearTimeout(timer));
@@ -127,8 +144,26 @@ describe("getFile", () => {
       detected: 53,
       engines: 62,
       scanDate: new Date(1586546645 * 1000),
+      meaningfulName: "cDCUTY.tmp",
+      fileType: "MS Word Document",
     });
     expect(lookup.raw).toEqual(JSON.parse(reportsByHash.get(MALICIOUS)!));
+  });
+
+  it("makes a report PostgreSQL would refuse storable, without a scan date for an absurd one", async () => {
+    expect(DIRTY_BODY).toContain("\\u0000");
+    expect(DIRTY_BODY).toContain("\\ud800");
+    const lookup = await client().getFile(DIRTY);
+    expect(lookup.summary).toMatchObject({
+      sha256: DIRTY,
+      detected: 53,
+      scanDate: null,
+      fortinet: "WM/Moat\uFFFD!tr",
+      meaningfulName: "evil\uFFFD.doc",
+    });
+    const attributes = (lookup.raw as { data: { attributes: Record<string, unknown> } }).data.attributes;
+    expect(attributes).toMatchObject({ "key\uFFFD": "\uFFFD", meaningful_name: "evil\uFFFD.doc", last_analysis_date: 1e15 });
+    expect(JSON.stringify(lookup.raw)).not.toMatch(/\\u0000|\\ud[89a-f][0-9a-f]{2}/i);
   });
 
   it("sends the key and asks for JSON", async () => {

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { classifyHttpError, MalformedResponseError, TransientError, VirusTotalError } from "./errors";
 import { fileReportSchema } from "./report-schema";
+import { sanitizeJson } from "./sanitize";
 import { summarizeReport, type ReportSummary } from "./summary";
 
 export interface VirusTotalClientOptions {
@@ -13,7 +14,10 @@ export interface VirusTotalClientOptions {
 }
 
 export interface FileLookup {
-  /** The full parsed JSON body, stored so a later feature never spends a request again. */
+  /**
+   * The full parsed JSON body, stored so a later feature never spends a request again; sanitized (see
+   * sanitize.ts) so that PostgreSQL's jsonb always accepts it.
+   */
   raw: unknown;
   summary: ReportSummary;
 }
@@ -127,12 +131,15 @@ export function createVirusTotalClient(options: VirusTotalClientOptions): VirusT
   }
 }
 
+/** Sanitized as soon as parsed: the report, its summary and error messages all end up in the database. */
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch {
     return { ok: false };
   }
+  return { ok: true, value: sanitizeJson(value) };
 }
 
 function describeIssues(error: z.ZodError): string {

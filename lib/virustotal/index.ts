@@ -22,4 +22,4 @@ export {
   type VirusTotalClient,
   type VirusTotalClientOptions,
 } from "./client";
-export { nextUtcResets } from "./resets";
+

@@ -27,7 +27,7 @@ describe("fileReportSchema", () => {
 
   it("keeps the keys it does not check, so the raw report loses nothing", () => {
     const report = fileReportSchema.parse(load(reportFiles[0]));
-    expect(report.data.attributes).toHaveProperty("type_description");
+    expect(report.data.attributes).toHaveProperty("names");
     expect(report.data).toHaveProperty("links");
   });
 
@@ -47,8 +47,6 @@ describe("fileReportSchema", () => {
     ["sha1 not hex", minimal({ sha1: "z".repeat(40) }), "data.attributes.sha1"],
     ["sha256 missing", { data: { id: "x", attributes: { md5: "b".repeat(32), sha1: "c".repeat(40) } } }, "data.attributes.sha256"],
     ["id missing", { data: { attributes: minimal().data.attributes } }, "data.id"],
-    ["date as a string", minimal({ last_analysis_date: "2020-04-10" }), "data.attributes.last_analysis_date"],
-    ["date with a fraction", minimal({ last_analysis_date: 1.5 }), "data.attributes.last_analysis_date"],
     ["negative count", minimal({ last_analysis_stats: { malicious: -1 } }), "data.attributes.last_analysis_stats.malicious"],
     ["fractional count", minimal({ last_analysis_stats: { undetected: 2.5 } }), "data.attributes.last_analysis_stats.undetected"],
     [
@@ -66,8 +64,26 @@ describe("fileReportSchema", () => {
     expect(issuePaths(value)).toContain(path);
   });
 
+  it.each([
+    ["a string", "2020-04-10"],
+    ["a fraction", 1.5],
+    ["negative", -1],
+    ["past 2^53", 2 ** 53],
+    ["too large for a double (1e400 in the body)", Infinity],
+  ])("reads a date that is %s as no date, keeping the rest of the report", (_, date) => {
+    const report = fileReportSchema.parse(minimal({ last_analysis_date: date }));
+    expect(report.data.attributes.last_analysis_date).toBeUndefined();
+    expect(report.data.attributes.md5).toBe(minimal().data.attributes.md5);
+  });
+
   it("accepts stats with missing and unknown keys", () => {
     const report = fileReportSchema.parse(minimal({ last_analysis_stats: { malicious: 3, "new-category": 1 } }));
     expect(report.data.attributes.last_analysis_stats).toEqual({ malicious: 3, "new-category": 1 });
+  });
+
+  it("counts a name or type that is not a string as absent, not as a malformed report", () => {
+    const report = fileReportSchema.parse(minimal({ meaningful_name: 7, type_description: ["Win32 EXE"] }));
+    expect(report.data.attributes).toMatchObject({ meaningful_name: null, type_description: null });
+    expect(fileReportSchema.parse(minimal()).data.attributes).not.toHaveProperty("meaningful_name");
   });
 });

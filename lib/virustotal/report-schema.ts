@@ -9,6 +9,9 @@ const hex = (length: number, what: string) =>
 
 const count = z.number().int().nonnegative();
 
+/** Free text we only show: anything but a string counts as absent rather than making the report malformed. */
+const looseText = z.string().nullable().catch(null).optional();
+
 /** Older reports may lack some keys; a missing key means 0. */
 const analysisStatsSchema = z.looseObject({
   harmless: count.optional(),
@@ -37,10 +40,13 @@ export const fileReportSchema = z.looseObject({
       sha1: hex(40, "sha1"),
       sha256: hex(64, "sha256"),
       /** Unix seconds, UTC. */
-      last_analysis_date: z.number().int().nonnegative().optional(),
+      // A date we cannot use is no date: the rest of a paid answer is still worth keeping.
+      last_analysis_date: z.number().int().nonnegative().optional().catch(undefined),
       last_analysis_stats: analysisStatsSchema.optional(),
       /** Keyed by engine; the key can differ from `engine_name`. */
       last_analysis_results: z.record(z.string(), engineResultSchema).optional(),
+      meaningful_name: looseText,
+      type_description: looseText,
     }),
   }),
 });

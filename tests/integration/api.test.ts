@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "../../app/api/jobs/route";
 import { GET } from "../../app/api/jobs/[id]/route";
-import { MAX_UPLOAD_BYTES } from "../../lib/jobs/limits";
+import { MAX_UPLOAD_BYTES } from "../../lib/jobs/upload-limits";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;

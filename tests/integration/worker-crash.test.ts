@@ -141,6 +141,9 @@ describe("a worker killed during a lookup's last attempt", () => {
     for (const result of report.results.filter((r) => r.status === "failed")) {
       expect(result.error).toBe("Gave up after 1 attempts: the worker running the lookup stopped");
     }
+    // Nothing is left behind: no dead queue row standing for those hashes (a later job would wait on it forever).
+    await waitFor("the queue to empty", async () => (await t.sql`select id from graphile_worker._private_jobs`).length === 0, 10_000);
+    expect(await t.sql`select hash from lookup_leases`).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@
 import { expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
-import { getServiceStatus } from "../../lib/jobs/status";
-import { nextUtcResets } from "../../lib/virustotal";
+import { getServiceStatus } from "../../lib/jobs/service-status";
+import { nextUtcResets } from "../../lib/budget/resets";
 import { foundHashes } from "./helpers/hashes";
 import { useWorkerStack, waitFor } from "./helpers/stack";
 

@@ -1,39 +1,30 @@
-// One lookup: a file by one of its names. Cache first, then a lease on the name, then the shared budget, then
-// VirusTotal. Every outcome is written to the tasks of every job that asked for the file; every write is
-// idempotent, so a lookup run twice (a crash, a released lock) changes nothing the second time.
+// One lookup: a file by one of its names. The cache first; then, if some pending task still wants the name, a
+// lease on it, a request slot from the shared budget, and VirusTotal. Whatever happens ends as one Outcome,
+// written by settle() in one fenced transaction to the tasks of every job that asked for the file.
 import type { JobHelpers, Task } from "graphile-worker";
-import { z } from "zod";
+import type { BudgetGate } from "@/lib/budget/gate";
+import type { RequestLimits } from "@/lib/budget/limits";
+import { acquireRequestSlot } from "@/lib/budget/slot";
 import type { Db } from "@/lib/db/client";
-import type { CachePolicy } from "@/lib/db/queries/jobs";
 import { releaseLease, takeLease } from "@/lib/db/queries/leases";
-import {
-  completeTasksForFile,
-  failTasks,
-  findFreshReport,
-  isRecentlyNotFound,
-  markTasksNotFound,
-  saveReport,
-} from "@/lib/db/queries/reports";
-import { acquireRequestSlot, countSavedRequests, type RequestLimits } from "@/lib/db/queries/virustotal-budget";
+import { findFreshReport, isRecentlyNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
+import { hasPendingTasks } from "@/lib/db/queries/tasks";
+import { isConnectionLoss } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
+import { lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
-import type { BudgetGate } from "../budget-gate";
-import { handleFailure, reschedule } from "../lookup-outcomes";
-
-export const lookupPayloadSchema = z.object({
-  hash: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/),
-  /** Our own attempt count: waiting for a slot or a pause is not an attempt; a transient failure is. */
-  attempt: z.number().int().positive().default(1),
-});
-export type LookupPayload = z.infer<typeof lookupPayloadSchema>;
+import { outcomeOfRefusal, retryLater } from "../lookup-outcomes";
+import { saveAnswer } from "../save-answer";
+import { FencedError, settle, type LookupRun, type Outcome } from "../settle";
+import { waitForSlot } from "../slot-wait";
 
 export interface LookupDeps {
   db: Db;
   vt: VirusTotalClient;
   source: VirusTotalSource;
   cache: CachePolicy;
-  /** Whose quota this worker spends (see requestBudget). */
+  /** Whose quota this worker spends (lib/budget/identity.ts). */
   budget: string;
   limits: RequestLimits;
   quotaRetrySeconds: number;
@@ -43,10 +34,7 @@ export interface LookupDeps {
   gate: BudgetGate;
 }
 
-// A lookup that finds its name already being asked waits this long, then finds the answer in the cache.
-const IN_FLIGHT_RETRY_MS = 2000;
-
-export function createLookupTask(deps: LookupDeps): Task {
+export function createLookupTask(deps: LookupDeps): Task<"lookup"> {
   return async (payload, helpers) => {
     const parsed = lookupPayloadSchema.safeParse(payload);
     if (!parsed.success) {
@@ -54,66 +42,96 @@ export function createLookupTask(deps: LookupDeps): Task {
       helpers.logger.error(`lookup: unusable payload ${JSON.stringify(payload)}: ${parsed.error.message}`);
       return;
     }
+    const { job } = helpers;
+    const run: LookupRun = {
+      hash: parsed.data.hash,
+      lock: { jobId: job.id, lockedBy: job.locked_by!, attempts: job.attempts },
+      // "<pool>/<job>": the pool part lets the reaper free a dead pool's leases at once (queries/leases.ts).
+      holder: `${job.locked_by}/${job.id}`,
+      // graphile-worker counts every fetch: a run lost with its worker counts as an attempt too.
+      attempt: parsed.data.attempt + job.attempts - 1,
+      maxAttempts: deps.maxAttempts,
+    };
+    const started = Date.now();
+    let outcome: Outcome;
     try {
-      await lookUp(deps, helpers, parsed.data);
+      outcome = await lookUp(deps, helpers, run, parsed.data);
     } catch (error) {
-      // Whatever went wrong (the database, a bug), the last attempt still leaves the tasks with an outcome.
-      if (helpers.job.attempts >= helpers.job.max_attempts) {
-        await failTasks(deps.db, parsed.data.hash, `Gave up after ${helpers.job.attempts} attempts: internal error`);
-      }
+      // A bug or the database: details go to the log, the tasks show a reason safe to show, and it is tried again.
+      log.error({ err: error, hash: run.hash }, "Lookup failed");
+      outcome = retryLater(run, "internal error");
+    }
+    try {
+      await settle(deps, run, outcome);
+    } catch (error) {
+      // The lease may be ours still (a fenced run, a database gone): free it, without hiding the first error.
+      await releaseLease(deps.db, run.hash, run.holder).catch((releaseError) =>
+        log.warn({ err: releaseError, hash: run.hash }, "Could not release the lease after a failed settle"),
+      );
+      if (error instanceof FencedError) log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
+      // Thrown, graphile-worker's failure update checks locked_by and leaves a row taken over alone; returning
+      // would let its completion delete the row by id, whoever holds it now.
       throw error;
     }
+    log.info({ event: "lookup", hash: run.hash, outcome: outcome.kind, ms: Date.now() - started, attempt: run.attempt, fromCache: false, ...describe(outcome) });
   };
 }
 
-async function lookUp(deps: LookupDeps, helpers: JobHelpers, payload: LookupPayload) {
-  const { hash, attempt } = payload;
-  const started = Date.now();
-  const done = (outcome: string, extra: Record<string, unknown> = {}) =>
-    log.info({ event: "lookup", hash, outcome, ms: Date.now() - started, fromCache: false, attempt, ...extra });
+async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome> {
+  const { hash } = run;
+  const cached = await answerFromCache(deps, hash);
+  if (cached) return cached;
+  // Spend nothing on a name nobody waits for (its only job was cancelled).
+  if (!(await hasPendingTasks(deps.db, hash))) return { kind: "unwanted" };
 
-  const fromCache = await answerFromCache(deps, hash);
-  if (fromCache) return done(fromCache, { fromCache: true });
+  const lease = await takeLease(deps.db, hash, run.holder, deps.leaseSeconds);
+  if (!lease.taken) {
+    // Its holder wakes us when it settles; the lease's expiry bounds the wait if it dies.
+    return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: payload.attempt };
+  }
+  // The lease's previous holder may have stored the answer between our first look and taking the lease.
+  const answered = await answerFromCache(deps, hash);
+  if (answered) return answered;
 
-  // "<pool>/<job>": the pool part lets the reaper free a dead pool's leases at once (queries/leases.ts).
-  const holder = `${helpers.job.locked_by}/${helpers.job.id}`;
-  if (!(await takeLease(deps.db, hash, holder, deps.leaseSeconds))) {
-    await reschedule(helpers, payload, new Date(Date.now() + IN_FLIGHT_RETRY_MS));
-    return done("in_flight_elsewhere");
+  const waited = await waitForSlot(deps, helpers, run, payload);
+  if (waited) return waited;
+
+  let lookup;
+  try {
+    lookup = await deps.vt.getFile(hash);
+  } catch (error) {
+    if (!(error instanceof VirusTotalError)) throw error;
+    return outcomeOfRefusal(deps, run, error as AnyVirusTotalError);
   }
   try {
-    // The lease's previous holder may have stored the answer between our first look and taking the lease.
-    const answered = await answerFromCache(deps, hash);
-    if (answered) return done(answered, { fromCache: true });
-    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits);
-    if (!slot.granted) {
-      deps.gate.closeUntil(slot.until);
-      await reschedule(helpers, payload, slot.until);
-      return done("waiting", { until: slot.until.toISOString(), cause: slot.cause });
-    }
-    let lookup;
-    try {
-      lookup = await deps.vt.getFile(hash);
-    } catch (error) {
-      if (!(error instanceof VirusTotalError)) throw error;
-      return await handleFailure(deps, helpers, payload, error as AnyVirusTotalError, done);
-    }
-    await deps.db.transaction(async (tx) => {
-      await saveReport(tx, lookup.summary, lookup.raw, deps.source);
-      await completeTasksForFile(tx, lookup.summary);
-    });
-    done("completed", { detected: lookup.summary.detected, engines: lookup.summary.engines });
-  } finally {
-    await releaseLease(deps.db, hash, holder);
+    await saveAnswer(hash, () => saveReport(deps.db, lookup.summary, lookup.raw, deps.source));
+  } catch (error) {
+    if (isConnectionLoss(error)) throw error;
+    log.error({ err: error, hash }, "VirusTotal's answer could not be stored");
+    return { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" };
   }
+  return { kind: "completed", report: lookup.summary, source: deps.source, fromCache: false };
 }
 
-/** Completes the name's tasks from a fresh report (any of the file's names) or a recent "not found", if any. */
-async function answerFromCache(deps: LookupDeps, hash: string): Promise<"completed" | "not_found" | null> {
-  const cached = await findFreshReport(deps.db, hash, deps.cache);
-  if (cached) await completeTasksForFile(deps.db, cached);
-  else if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) await markTasksNotFound(deps.db, hash);
-  else return null;
-  await countSavedRequests(deps.db, deps.budget, 1);
-  return cached ? "completed" : "not_found";
+/** A fresh report of the file (by any of its names, from an allowed source), or a recent "not found". */
+async function answerFromCache(deps: LookupDeps, hash: string): Promise<Outcome | null> {
+  const report = await findFreshReport(deps.db, hash, deps.cache);
+  if (report) return { kind: "completed", report, source: report.source, fromCache: true };
+  if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) return { kind: "not_found", fromCache: true };
+  return null;
+}
+
+function describe(outcome: Outcome): Record<string, unknown> {
+  switch (outcome.kind) {
+    case "completed":
+      return { fromCache: outcome.fromCache, detected: outcome.report.detected, engines: outcome.report.engines };
+    case "not_found":
+      return { fromCache: outcome.fromCache };
+    case "failed":
+      return { error: outcome.reason };
+    case "wait":
+      return { waitingFor: outcome.waitingFor.for, until: outcome.until.toISOString(), note: outcome.note };
+    case "unwanted":
+      return {};
+  }
 }

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { JobReport, JobResult } from "@/lib/jobs/api-schema";
-import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/limits";
+import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/upload-limits";
 
 const POLL_MS = 2000;
 

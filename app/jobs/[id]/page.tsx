@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { findJob } from "@/lib/db/queries/jobs";
-import { REPORT_PAGE_SIZE } from "@/lib/jobs/limits";
+import { REPORT_PAGE_SIZE } from "@/lib/jobs/upload-limits";
 import { buildJobReport } from "@/lib/jobs/report";
 import { plural } from "@/lib/plural";
 import { InvalidLines } from "./invalid-lines";

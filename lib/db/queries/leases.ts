@@ -3,22 +3,33 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { lookupLeases } from "../schema";
 
-/** Takes the lease on `hash` unless a live one is held by someone else; an expired lease is taken over. */
-export async function takeLease(db: Executor, hash: string, holder: string, ttlSeconds: number): Promise<boolean> {
+export type Lease = { taken: true } | { taken: false; expiresAt: Date };
+
+/**
+ * Takes (or renews) the lease on `hash` unless a live one is held by someone else; an expired lease is taken
+ * over. When refused, says when the other holder's lease runs out.
+ */
+export async function takeLease(db: Executor, hash: string, holder: string, ttlSeconds: number): Promise<Lease> {
   const rows = await db.execute(sql`
     insert into lookup_leases (hash, holder, expires_at)
     values (${hash}, ${holder}, now() + make_interval(secs => ${ttlSeconds}))
     on conflict (hash) do update set holder = excluded.holder, expires_at = excluded.expires_at
       where lookup_leases.expires_at < now() or lookup_leases.holder = excluded.holder
     returning hash`);
-  return rows.length === 1;
+  if (rows.length === 1) return { taken: true };
+  const [other] = await db.select({ expiresAt: lookupLeases.expiresAt }).from(lookupLeases).where(eq(lookupLeases.hash, hash));
+  // Gone between the two statements: its holder just finished, so the answer is probably in the cache now.
+  return { taken: false, expiresAt: other?.expiresAt ?? new Date() };
 }
 
 export async function releaseLease(db: Executor, hash: string, holder: string) {
   await db.delete(lookupLeases).where(and(eq(lookupLeases.hash, hash), eq(lookupLeases.holder, holder)));
 }
 
-/** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. */
-export async function releaseLeasesOfPools(db: Executor, poolIds: readonly string[]) {
-  await db.execute(sql`delete from lookup_leases where split_part(holder, '/', 1) = any(${`{${poolIds.join(",")}}`}::text[])`);
+/** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. Returns their names. */
+export async function releaseLeasesOfPools(db: Executor, poolIds: readonly string[]): Promise<string[]> {
+  const rows = await db.execute<{ hash: string }>(sql`
+    delete from lookup_leases where split_part(holder, '/', 1) = any(${`{${poolIds.join(",")}}`}::text[])
+    returning hash`);
+  return rows.map((row) => row.hash);
 }

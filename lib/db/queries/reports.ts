@@ -1,15 +1,25 @@
-// The report cache and the task updates that follow a lookup. Every update is idempotent: run twice, same rows.
-import { and, eq, gt, inArray, or, sql } from "drizzle-orm";
+// The report cache: VirusTotal's answers per file and source, and its recent "not found" answers per name.
+import { and, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
 import type { ReportSummary } from "@/lib/virustotal";
 import type { Executor } from "../client";
-import { notFoundHashes, reports, tasks } from "../schema";
-import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./jobs";
+import { notFoundHashes, reports } from "../schema";
 
-/** A report fetched within the TTL, whichever of the file's three names `hash` is. */
+export interface CachePolicy {
+  ttlHours: number;
+  sources: readonly VirusTotalSource[];
+}
+
+/** A "not found" answer is remembered this long: asking again so soon would spend a request for nothing. */
+export const NOT_FOUND_TTL_HOURS = 1;
+
+/**
+ * A report fetched within the TTL from one of the allowed sources, whichever of the file's three names `hash` is;
+ * VirusTotal's own before the simulator's.
+ */
 export async function findFreshReport(db: Executor, hash: string, policy: CachePolicy) {
   const [report] = await db
-    .select({ sha256: reports.sha256, md5: reports.md5, sha1: reports.sha1 })
+    .select()
     .from(reports)
     .where(
       and(
@@ -18,6 +28,7 @@ export async function findFreshReport(db: Executor, hash: string, policy: CacheP
         inArray(reports.source, [...policy.sources]),
       ),
     )
+    .orderBy(desc(sql`${reports.source} = 'virustotal'`), desc(reports.fetchedAt))
     .limit(1);
   return report ?? null;
 }
@@ -32,10 +43,12 @@ export async function isRecentlyNotFound(db: Executor, hash: string, sources: re
         gt(notFoundHashes.checkedAt, sql`now() - make_interval(hours => ${NOT_FOUND_TTL_HOURS})`),
         inArray(notFoundHashes.source, [...sources]),
       ),
-    );
+    )
+    .limit(1);
   return row !== undefined;
 }
 
+/** Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. */
 export async function saveReport(db: Executor, summary: ReportSummary, raw: unknown, source: VirusTotalSource) {
   const values = {
     sha256: summary.sha256,
@@ -48,44 +61,16 @@ export async function saveReport(db: Executor, summary: ReportSummary, raw: unkn
     detected: summary.detected,
     engines: summary.engines,
     scanDate: summary.scanDate,
+    meaningfulName: summary.meaningfulName,
+    fileType: summary.fileType,
     raw,
   };
-  await db.insert(reports).values(values).onConflictDoUpdate({ target: reports.sha256, set: values });
-}
-
-/** Completes every pending task, in every job, that asked for this file by any of its names. */
-export async function completeTasksForFile(db: Executor, file: { sha256: string; md5: string; sha1: string }) {
-  await db
-    .update(tasks)
-    .set({ status: "completed", reportSha256: file.sha256, error: null, retryAt: null, updatedAt: sql`now()` })
-    .where(and(eq(tasks.status, "pending"), inArray(tasks.hash, [file.sha256, file.md5, file.sha1])));
+  await db.insert(reports).values(values).onConflictDoUpdate({ target: [reports.sha256, reports.source], set: values });
 }
 
 export async function recordNotFound(db: Executor, hash: string, source: VirusTotalSource) {
   await db
     .insert(notFoundHashes)
     .values({ hash, source })
-    .onConflictDoUpdate({ target: notFoundHashes.hash, set: { source, checkedAt: sql`now()` } });
-}
-
-export async function markTasksNotFound(db: Executor, hash: string) {
-  await db
-    .update(tasks)
-    .set({ status: "not_found", error: null, retryAt: null, updatedAt: sql`now()` })
-    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
-}
-
-export async function failTasks(db: Executor, hash: string, reason: string) {
-  await db
-    .update(tasks)
-    .set({ status: "failed", error: reason, retryAt: null, updatedAt: sql`now()` })
-    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
-}
-
-/** Pending tasks show why they wait and until when. */
-export async function noteTasksWaiting(db: Executor, hash: string, note: { error: string | null; retryAt: Date }) {
-  await db
-    .update(tasks)
-    .set({ error: note.error, retryAt: note.retryAt, updatedAt: sql`now()` })
-    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
+    .onConflictDoUpdate({ target: [notFoundHashes.hash, notFoundHashes.source], set: { checkedAt: sql`now()` } });
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import type { VirusTotalSource } from "@/lib/env";
 import type { HashType, InvalidLine } from "@/lib/hashes";
-import { reports } from "./reports";
 
 export const TASK_STATUSES = ["pending", "completed", "not_found", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -36,7 +36,19 @@ export const tasks = pgTable(
     error: text(),
     retryAt: timestamp("retry_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-    reportSha256: text("report_sha256").references(() => reports.sha256),
+    // The result a completed task was given, kept with it: a later report of the file (a rescan, or another
+    // source) never rewrites a finished job, and reads, filters and sorts need no join.
+    sha256: text(),
+    md5: text(),
+    sha1: text(),
+    source: text().$type<VirusTotalSource>(),
+    fortinet: text(),
+    fortinetCategory: text("fortinet_category"),
+    detected: integer(),
+    engines: integer(),
+    scanDate: timestamp("scan_date", { withTimezone: true }),
+    meaningfulName: text("meaningful_name"),
+    fileType: text("file_type"),
   },
   (t) => [
     primaryKey({ columns: [t.jobId, t.position] }),
@@ -45,6 +57,7 @@ export const tasks = pgTable(
     index("tasks_job_status_idx").on(t.jobId, t.status),
     check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')`),
     check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
+    check("tasks_source_check", sql`source in ('virustotal', 'simulator')`),
   ],
 );
 

@@ -49,6 +49,15 @@ export const vtPause = pgTable(
 );
 
 /**
+ * Per budget: when the last lookup turned away by the full window was told to come back. The next one turned
+ * away comes back one slot interval later, so that waiting lookups wake one by one instead of all at once.
+ */
+export const vtWakeCursor = pgTable("vt_wake_cursor", {
+  budget: text().primaryKey(),
+  at: timestamp({ withTimezone: true }).notNull(),
+});
+
+/**
  * One row per name being requested right now: graphile-worker may run two jobs for one key (a job added while its
  * namesake runs), and this keeps them from spending two requests. A lease outlives a crashed holder only briefly.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BadKeyError, QuotaExceededError, type Quotas } from "@/lib/virustotal";
-import { nextUtcResets } from "@/lib/virustotal";
+import { nextUtcResets } from "./resets";
 import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "./pauses";
 
 const NOW = Date.parse("2026-11-25T10:00:00Z");

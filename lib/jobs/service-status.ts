@@ -1,11 +1,12 @@
 // The lookup service at a glance: budget used against the limits, the pause, the queue, and live worker pools.
 import type { Db } from "@/lib/db/client";
-import { countQueuedLookups } from "@/lib/db/queries/jobs";
-import { getActivePause, readUsage } from "@/lib/db/queries/virustotal-budget";
+import { requestBudget } from "@/lib/budget/identity";
+import { requestLimits } from "@/lib/budget/limits";
+import { getActivePause, readUsage } from "@/lib/db/queries/budget";
+import { countQueuedLookups } from "@/lib/db/queries/queue";
 import { listLivePools } from "@/lib/db/queries/worker-pools";
 import { env } from "@/lib/env";
 import { toPauseJson, type ServiceStatus } from "./api-schema";
-import { requestBudget, requestLimits } from "./settings";
 
 export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
   const e = env();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import nextConfig from "../../next.config.mjs";
-import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "./limits";
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "./upload-limits";
 
 describe("upload limits", () => {
   it("lets Next's server-action body limit sit just above ours, so our clear error is the one users see", () => {

@@ -1,6 +1,7 @@
 // Deciding how long a VirusTotal refusal pauses every lookup: as short as the cause allows, never a guess shorter.
 import type { PauseCause } from "@/lib/db/schema";
-import { nextUtcResets, type BadKeyError, type QuotaExceededError, type VirusTotalClient } from "@/lib/virustotal";
+import type { BadKeyError, QuotaExceededError, VirusTotalClient } from "@/lib/virustotal";
+import { nextUtcResets } from "./resets";
 
 export interface Pause {
   until: Date;

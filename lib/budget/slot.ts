@@ -1,0 +1,63 @@
+// Claiming one VirusTotal request from the budget shared by every worker process, on any host, through Postgres:
+// a sliding per-minute window, UTC-day and UTC-month counters, the pause, and the order in which lookups turned
+// away by the window come back. Every claim on a budget holds its advisory lock, so two processes can never both
+// take the last slot; every time it checks or records is the time after that lock.
+import type { Db } from "@/lib/db/client";
+import { getActivePause, lockBudget, readBudgetState, recordRequest, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
+import type { PauseCause } from "@/lib/db/schema";
+import { effectiveWindowMs, slotIntervalMs, type RequestLimits } from "./limits";
+import type { Pause } from "./pauses";
+
+export type Slot = { granted: true } | { granted: false; until: Date; cause: PauseCause | "window"; reason: string };
+
+export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } | { kind: "wait"; until: Date; moveCursor: boolean };
+
+/**
+ * `wake`: the time this lookup was told to come back, when it was turned away before. Lookups turned away by the
+ * window are handed wake times one slot interval apart (the cursor), and a newcomer does not jump ahead of them.
+ */
+export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits, wake?: Date): Promise<Slot> {
+  return db.transaction(async (tx) => {
+    const at = await lockBudget(tx, budget);
+    const pause = await getActivePause(tx, budget, at);
+    if (pause) return { granted: false, until: pause.until, cause: pause.cause, reason: pause.reason };
+
+    const windowMs = effectiveWindowMs(limits);
+    const state = await readBudgetState(tx, budget, at, windowMs, limits.perMinute);
+    const decision = decideSlot(state, limits, Date.parse(at), wake);
+    switch (decision.kind) {
+      case "grant":
+        await recordRequest(tx, budget, at, windowMs);
+        return { granted: true };
+      case "pause":
+        await startPause(tx, budget, decision.pause);
+        return { granted: false, ...decision.pause };
+      case "wait":
+        if (decision.moveCursor) await setWakeCursor(tx, budget, decision.until);
+        return { granted: false, until: decision.until, cause: "window", reason: `${limits.perMinute} requests per ${limits.windowSeconds} s` };
+    }
+  });
+}
+
+/** The claim's rules, on the state read under the lock. */
+export function decideSlot(state: BudgetState, limits: RequestLimits, now: number, wake?: Date): SlotDecision {
+  // Our own counters say the day's or month's quota is spent: a pause everyone can see, until the reset.
+  if (state.month >= limits.perMonth) {
+    const reason = `the monthly limit of ${limits.perMonth} VirusTotal requests is used up`;
+    return { kind: "pause", pause: { until: new Date(state.nextMonth), cause: "monthly_limit", reason } };
+  }
+  if (state.day >= limits.perDay) {
+    const reason = `the daily limit of ${limits.perDay} VirusTotal requests is used up`;
+    return { kind: "pause", pause: { until: new Date(state.nextDay), cause: "daily_limit", reason } };
+  }
+  const full = state.inWindow >= limits.perMinute;
+  const othersWaiting = state.wakeCursor !== null;
+  const ourTurn = wake !== undefined && wake.getTime() <= now;
+  if (!full && (ourTurn || !othersWaiting)) return { kind: "grant" };
+  // Called back and still no room (a request's latency, a clock's jitter): first in line when the next slot frees.
+  if (ourTurn) return { kind: "wait", until: new Date(state.windowFreeAt!), moveCursor: false };
+  // Otherwise behind everyone already told to come back, one slot interval after the last of them.
+  const earliest = full ? state.windowFreeAt! : now;
+  const until = Math.max(earliest, (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits));
+  return { kind: "wait", until: new Date(until), moveCursor: true };
+}

@@ -1,0 +1,226 @@
+// Every query against graphile-worker's own tables and functions lives here. It relies on graphile-worker 0.17's
+// private schema: graphile_worker._private_jobs (id, key, payload, priority, run_at, attempts, max_attempts,
+// locked_at, locked_by, is_available), add_jobs(job_spec[], preserve_run_at) and force_unlock_workers(text[]).
+// tests/integration/queue-contract.test.ts checks each of these, so that an upgrade that changes them fails there.
+//
+// The contract with graphile-worker, as we use it:
+// - One row per name stands for a hash: the row holding the key `lookup:<hash>`. A row is *alive* while it is
+//   running (locked) or may still run (attempts < max_attempts); a *dead* row (unlocked, out of attempts) never
+//   runs again and must never stand for a hash: enqueueing replaces it and the reaper deletes it.
+// - A running lookup settles itself: in one transaction it checks that it still holds its row (fencing), writes its
+//   outcome, deletes its row and, if it must wait, adds a new one. graphile-worker's own completion (a delete by
+//   id) then finds nothing; a lookup whose row was taken over throws, and graphile-worker's failure update (which
+//   checks locked_by) touches nothing either.
+import { sql, type SQL } from "drizzle-orm";
+import { LOOKUP_TASK, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
+import type { Executor } from "../client";
+
+/** graphile-worker stores priority as a smallint. */
+export const MAX_PRIORITY = 32767;
+
+const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
+
+/**
+ * Queues one lookup per row of `wanted` (a query yielding `hash` and `rank`, the hash's 0-based rank within its
+ * job). Call it inside the transaction that wrote the tasks: the queue rows then appear with them, or not at all.
+ *
+ * A hash whose row is alive keeps that row (its wait, its attempt count), locked until we commit: a running
+ * lookup settles under the same lock, so it either finishes before our tasks exist (and we add nothing for it, as
+ * the row is gone) or sees them. Its priority moves up when our rank is better. Every other hash gets a new row
+ * (add_jobs also takes the key off a dead row). Rows are locked and added in key order, so two transactions
+ * sharing hashes wait for each other instead of deadlocking; ranks past the smallint's range keep their order in
+ * run_at (a microsecond apart), as graphile-worker runs equal priorities by run_at.
+ */
+export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: number): Promise<{ queued: number; lastPriority: number }> {
+  const specs = sql`
+    select w.hash, ${LOOKUP_TASK} || ':' || w.hash as key, least(w.rank, ${MAX_PRIORITY})::int as priority,
+      now() + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
+    from (${wanted}) w`;
+  const [counts] = await db.execute<{ kept: number; added: number; last_priority: number | null }>(sql`
+    with specs as (${specs}),
+    kept as (
+      select j.key from graphile_worker._private_jobs j join specs s on j.key = s.key
+      where ${ALIVE}
+      order by j.key
+      for update of j
+    )
+    select
+      (select count(*)::int from kept) as kept,
+      (select max(priority) from specs) as last_priority,
+      (select count(*)::int from graphile_worker.add_jobs(
+        array(
+          select row(
+            ${LOOKUP_TASK}, json_build_object('hash', s.hash), null, s.run_at, ${maxAttempts}::smallint, s.key,
+            s.priority::smallint, array[${VT_FLAG}]
+          )::graphile_worker.job_spec
+          from specs s
+          where s.key not in (select key from kept)
+          order by s.key
+        ),
+        true
+      )) as added`);
+  // Kept rows move up where our rank is better, running ones too: their lookup re-reads its priority when it settles.
+  await db.execute(sql`
+    update graphile_worker._private_jobs j set priority = s.priority, updated_at = now()
+    from (${specs}) s
+    where j.key = s.key and j.priority > s.priority and ${ALIVE}`);
+  return { queued: counts.kept + counts.added, lastPriority: counts.last_priority ?? 0 };
+}
+
+/** Locks, in key order, the alive rows of the given hashes: a cancel holds them before it decides anything. */
+export async function lockLookups(db: Executor, hashes: SQL): Promise<void> {
+  await db.execute(sql`
+    select j.id from graphile_worker._private_jobs j
+    where j.key in (select ${LOOKUP_TASK} || ':' || h.hash from (${hashes}) h) and ${ALIVE}
+    order by j.key
+    for update of j`);
+}
+
+/**
+ * Deletes the queued (not running) rows of the given hashes that no pending task wants any more. Run it as its own
+ * statement after lockLookups: it then sees every task committed by a transaction it waited for.
+ */
+export async function removeUnwantedLookups(db: Executor, hashes: SQL): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from graphile_worker._private_jobs j
+    using (${hashes}) h
+    where j.key = ${LOOKUP_TASK} || ':' || h.hash and j.locked_at is null
+      and not exists (select 1 from tasks t where t.status = 'pending' and t.hash = h.hash)
+    returning j.id`);
+  return rows.length;
+}
+
+/** A running lookup's hold on its row: the pool that fetched it, and the attempt count that fetch set. */
+export interface RowLock {
+  jobId: string;
+  lockedBy: string;
+  attempts: number;
+}
+
+/**
+ * Locks our own row if we still hold it, and returns its current priority (a newer job may have moved it up);
+ * null when the row was released and taken over, or removed: then we must write nothing.
+ */
+export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priority: number } | null> {
+  const [row] = await db.execute<{ priority: number }>(sql`
+    select priority from graphile_worker._private_jobs
+    where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy} and attempts = ${lock.attempts}
+    for update`);
+  return row ?? null;
+}
+
+export async function deleteRow(db: Executor, jobId: string): Promise<void> {
+  await db.execute(sql`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`);
+}
+
+/**
+ * Puts a lookup back in the queue to run at `runAt`. Call it after deleting our own row. Where another row already
+ * stands for the name (added while we ran): a running one is left alone (it will settle the name itself); a queued
+ * one takes our wait, attempt count and the better of the two priorities.
+ */
+export async function requeueLookup(
+  db: Executor,
+  job: { payload: LookupPayload; runAt: Date; priority: number; maxAttempts: number },
+): Promise<boolean> {
+  const key = `${LOOKUP_TASK}:${job.payload.hash}`;
+  const rows = await db.execute(sql`
+    with existing as (
+      select locked_at, priority, attempts < max_attempts as alive
+      from graphile_worker._private_jobs where key = ${key}
+      for update
+    )
+    select id from graphile_worker.add_jobs(
+      array(
+        select row(
+          ${LOOKUP_TASK}, (${JSON.stringify(job.payload)}::text)::json, null, ${job.runAt.toISOString()}::timestamptz,
+          ${job.maxAttempts}::smallint, ${key},
+          least(${job.priority}, coalesce((select priority from existing where alive), ${MAX_PRIORITY}))::smallint,
+          array[${VT_FLAG}]
+        )::graphile_worker.job_spec
+        where not exists (select 1 from existing where locked_at is not null)
+      )
+    )`);
+  return rows.length > 0;
+}
+
+/** Lookups of these names waiting for the lease their holder just gave up run now. */
+export async function wakeLeaseWaiters(db: Executor, hashes: SQL): Promise<void> {
+  await db.execute(sql`
+    update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
+    from (${hashes}) h
+    where j.key = ${LOOKUP_TASK} || ':' || h.hash and j.locked_at is null and j.run_at > now()
+      and j.payload->'waitingFor'->>'for' = 'lease'`);
+}
+
+/**
+ * Lookups waiting for something that no longer holds them run now: a pause of `budget` with one of `causes` (it
+ * ended), or any wait on another budget (this worker spends its own). Backoffs and lease waits are kept.
+ */
+export async function wakeLookupsWaitingFor(db: Executor, budget: string, causes: readonly string[]): Promise<number> {
+  const rows = await db.execute(sql`
+    update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
+    where j.locked_at is null and j.run_at > now() and j.attempts < j.max_attempts
+      and j.payload->'waitingFor'->>'for' in ('pause', 'window')
+      and (
+        j.payload->'waitingFor'->>'budget' <> ${budget}
+        or (j.payload->'waitingFor'->>'for' = 'pause'
+            and j.payload->'waitingFor'->>'cause' = any(${`{${causes.join(",")}}`}::text[]))
+      )
+    returning j.id`);
+  return rows.length;
+}
+
+/** Alive rows that run no later than priority `lastPriority`: a job's place in the queue. */
+export async function countLookupsAhead(db: Executor, lastPriority: number): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from graphile_worker._private_jobs j where j.priority <= ${lastPriority} and ${ALIVE}`);
+  return row.n;
+}
+
+export async function countQueuedLookups(db: Executor): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from graphile_worker._private_jobs j where ${ALIVE}`);
+  return row.n;
+}
+
+export interface ReleasedRow {
+  hash: string;
+  attempts: number;
+  /** Whether the row still stood for its hash (held the key): only then do its tasks depend on it. */
+  keyed: boolean;
+  lastError: string | null;
+}
+
+/**
+ * Rows locked for longer than `staleSeconds` by pools that are not alive: those on their last attempt (or that no
+ * longer stand for their hash) are deleted and returned, the others unlocked to run again. Returns the dead pools.
+ */
+export async function releaseDeadPoolRows(db: Executor, staleSeconds: number): Promise<{ pools: string[]; spent: ReleasedRow[] }> {
+  const locked = await db.execute<{ locked_by: string }>(sql`
+    select distinct locked_by from graphile_worker._private_jobs j
+    where j.locked_by is not null
+      and j.locked_at < now() - make_interval(secs => ${staleSeconds})
+      and not exists (select 1 from worker_pools p where p.id = j.locked_by)`);
+  const pools = locked.map((row) => row.locked_by);
+  if (pools.length === 0) return { pools, spent: [] };
+  const poolArray = `{${pools.join(",")}}`;
+  const spent = await db.execute<{ hash: string; attempts: number; keyed: boolean; last_error: string | null }>(sql`
+    delete from graphile_worker._private_jobs
+    where locked_by = any(${poolArray}::text[]) and (attempts >= max_attempts or key is null)
+    returning payload->>'hash' as hash, attempts, key is not null as keyed, last_error`);
+  await db.execute(sql`select graphile_worker.force_unlock_workers(${poolArray}::text[])`);
+  return {
+    pools,
+    spent: spent.map((row) => ({ hash: row.hash, attempts: row.attempts, keyed: row.keyed, lastError: row.last_error })),
+  };
+}
+
+/** Deletes dead lookup rows (out of attempts, not running) and returns them: none may stand for a hash. */
+export async function deleteDeadLookups(db: Executor): Promise<ReleasedRow[]> {
+  const rows = await db.execute<{ hash: string; attempts: number; keyed: boolean; last_error: string | null }>(sql`
+    delete from graphile_worker._private_jobs j
+    using graphile_worker._private_tasks t
+    where t.id = j.task_id and t.identifier = ${LOOKUP_TASK} and j.locked_at is null and j.attempts >= j.max_attempts
+    returning j.payload->>'hash' as hash, j.attempts, j.key is not null as keyed, j.last_error`);
+  return rows.map((row) => ({ hash: row.hash, attempts: row.attempts, keyed: row.keyed, lastError: row.last_error }));
+}

@@ -1,0 +1,191 @@
+// Every write to tasks, and the reads of a job's tasks. Set-based: a 100,000-hash job is a handful of statements.
+// A task's outcome is written only while it is pending, so every update here is idempotent: run twice, same rows.
+import { and, asc, count, eq, gt, inArray, sql } from "drizzle-orm";
+import type { VirusTotalSource } from "@/lib/env";
+import type { ParsedHash } from "@/lib/hashes";
+import type { ReportSummary } from "@/lib/virustotal";
+import type { Executor } from "../client";
+import { tasks, type TaskStatus } from "../schema";
+import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
+
+/** One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes. */
+export async function insertTasks(db: Executor, jobId: string, hashes: readonly ParsedHash[]) {
+  await db.execute(sql`
+    insert into tasks (job_id, position, line, hash, hash_type)
+    select ${jobId}, ordinality - 1, line, hash, hash_type
+    from unnest(
+      ${toPgArray(hashes.map((h) => h.line))}::int[],
+      ${toPgArray(hashes.map((h) => h.hash))}::text[],
+      ${toPgArray(hashes.map((h) => h.type))}::text[]
+    ) with ordinality as input(line, hash, hash_type)`);
+}
+
+/** A Postgres array literal sent as one parameter (Drizzle would expand a JS array into one per element).
+ * Only for plain tokens: hex digests, numbers and enum names need no quoting. */
+export function toPgArray(values: readonly (string | number)[]): string {
+  return `{${values.join(",")}}`;
+}
+
+/** The columns a completed task keeps from the report it was given. */
+const SNAPSHOT_FROM_REPORT = sql`
+  status = 'completed', error = null, retry_at = null, updated_at = now(),
+  sha256 = r.sha256, md5 = r.md5, sha1 = r.sha1, source = r.source, fortinet = r.fortinet,
+  fortinet_category = r.fortinet_category, detected = r.detected, engines = r.engines, scan_date = r.scan_date,
+  meaningful_name = r.meaningful_name, file_type = r.file_type`;
+
+/** Completes, on the spot, every pending task of a job whose file has a fresh report under any of its names. */
+export async function completeTasksFromCache(db: Executor, jobId: string, policy: CachePolicy) {
+  // Sources in order of preference (VirusTotal's own report before the simulator's): a task completed by the
+  // first is no longer pending for the second.
+  const sources = [...policy.sources].sort((a) => (a === "virustotal" ? -1 : 1));
+  for (const source of sources) {
+    for (const column of ["md5", "sha1", "sha256"] as const) {
+      await db.execute(sql`
+        update tasks t set ${SNAPSHOT_FROM_REPORT}
+        from reports r
+        where t.job_id = ${jobId} and t.status = 'pending' and t.hash_type = ${column}
+          and r.${sql.raw(column)} = t.hash and r.source = ${source}
+          and r.fetched_at > now() - make_interval(hours => ${policy.ttlHours})`);
+    }
+  }
+}
+
+/** Ends as not found, on the spot, every pending task of a job whose name VirusTotal recently did not know. */
+export async function markTasksNotFoundFromCache(db: Executor, jobId: string, sources: readonly VirusTotalSource[]) {
+  await db.execute(sql`
+    update tasks t
+    set status = 'not_found', updated_at = now()
+    where t.job_id = ${jobId} and t.status = 'pending'
+      and exists (
+        select 1 from not_found_hashes n
+        where n.hash = t.hash and n.checked_at > now() - make_interval(hours => ${NOT_FOUND_TTL_HOURS})
+          and n.source = any(${toPgArray(sources)}::text[])
+      )`);
+}
+
+/** A job's pending tasks (or those among `hashes`) as the queue wants them: `hash` and its `rank` in the job. */
+export function pendingLookupsOfJob(jobId: string, hashes?: readonly string[]) {
+  const only = hashes ? sql`and hash = any(${toPgArray(hashes)}::text[])` : sql``;
+  return sql`
+    select hash, (row_number() over (order by position) - 1)::int as rank
+    from tasks where job_id = ${jobId} and status = 'pending' ${only}`;
+}
+
+/** The hashes of a job's pending tasks, as a query. */
+export function pendingHashesOfJob(jobId: string) {
+  return sql`select hash from tasks where job_id = ${jobId} and status = 'pending'`;
+}
+
+/** The hashes of a job's cancelled tasks, as a query. */
+export function cancelledHashesOfJob(jobId: string) {
+  return sql`select hash from tasks where job_id = ${jobId} and status = 'cancelled'`;
+}
+
+export async function cancelPendingTasks(db: Executor, jobId: string): Promise<number> {
+  const rows = await db
+    .update(tasks)
+    .set({ status: "cancelled", retryAt: null, updatedAt: sql`now()` })
+    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "pending")))
+    .returning({ position: tasks.position });
+  return rows.length;
+}
+
+/** Puts a job's failed tasks back to pending and returns their hashes, for the queue. */
+export async function reopenFailedTasks(db: Executor, jobId: string): Promise<string[]> {
+  const rows = await db
+    .update(tasks)
+    .set({ status: "pending", error: null, retryAt: null, updatedAt: sql`now()` })
+    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "failed")))
+    .returning({ hash: tasks.hash });
+  return rows.map((row) => row.hash);
+}
+
+export async function hasPendingTasks(db: Executor, hash: string): Promise<boolean> {
+  const [row] = await db.select({ one: sql`1` }).from(tasks).where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash))).limit(1);
+  return row !== undefined;
+}
+
+/** Completes every pending task, in every job, that asked for this file by any of its names, with its result. */
+export async function completeTasksForFile(db: Executor, file: ReportSummary, source: VirusTotalSource) {
+  await db
+    .update(tasks)
+    .set({
+      status: "completed",
+      error: null,
+      retryAt: null,
+      updatedAt: sql`now()`,
+      sha256: file.sha256,
+      md5: file.md5,
+      sha1: file.sha1,
+      source,
+      fortinet: file.fortinet,
+      fortinetCategory: file.fortinetCategory,
+      detected: file.detected,
+      engines: file.engines,
+      scanDate: file.scanDate,
+      meaningfulName: file.meaningfulName,
+      fileType: file.fileType,
+    })
+    .where(and(eq(tasks.status, "pending"), inArray(tasks.hash, [file.sha256, file.md5, file.sha1])));
+}
+
+export async function markTasksNotFound(db: Executor, hash: string) {
+  await db
+    .update(tasks)
+    .set({ status: "not_found", error: null, retryAt: null, updatedAt: sql`now()` })
+    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
+}
+
+export async function failTasks(db: Executor, hash: string, reason: string) {
+  await db
+    .update(tasks)
+    .set({ status: "failed", error: reason, retryAt: null, updatedAt: sql`now()` })
+    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
+}
+
+/** Pending tasks show why they wait and until when. */
+export async function noteTasksWaiting(db: Executor, hash: string, note: { error: string | null; retryAt: Date }) {
+  await db
+    .update(tasks)
+    .set({ error: note.error, retryAt: note.retryAt, updatedAt: sql`now()` })
+    .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
+}
+
+export type StatusCounts = Record<TaskStatus, number>;
+
+export async function countTasksByStatus(db: Executor, jobId: string): Promise<StatusCounts> {
+  const rows = await db
+    .select({ status: tasks.status, n: count() })
+    .from(tasks)
+    .where(eq(tasks.jobId, jobId))
+    .groupBy(tasks.status);
+  const counts: StatusCounts = { pending: 0, completed: 0, not_found: 0, failed: 0, cancelled: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+/** One page of a job's tasks in input order, with the results they keep; keyset pagination on position. */
+export async function listTaskResults(db: Executor, jobId: string, page: { afterPosition: number; limit: number }) {
+  return db
+    .select({
+      position: tasks.position,
+      hash: tasks.hash,
+      hashType: tasks.hashType,
+      status: tasks.status,
+      error: tasks.error,
+      retryAt: tasks.retryAt,
+      sha256: tasks.sha256,
+      fortinet: tasks.fortinet,
+      fortinetCategory: tasks.fortinetCategory,
+      detected: tasks.detected,
+      engines: tasks.engines,
+      scanDate: tasks.scanDate,
+      source: tasks.source,
+    })
+    .from(tasks)
+    .where(and(eq(tasks.jobId, jobId), gt(tasks.position, page.afterPosition)))
+    .orderBy(asc(tasks.position))
+    .limit(page.limit);
+}
+
+export type TaskResultRow = Awaited<ReturnType<typeof listTaskResults>>[number];

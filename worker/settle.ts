@@ -1,0 +1,90 @@
+// How a lookup ends: one transaction that checks the lookup still holds its queue row (fencing), writes its
+// outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
+// whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
+import { sql } from "drizzle-orm";
+import type { Db } from "@/lib/db/client";
+import { countSavedRequests } from "@/lib/db/queries/budget";
+import { releaseLease } from "@/lib/db/queries/leases";
+import { deleteRow, holdOwnRow, requeueLookup, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
+import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
+import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
+import type { VirusTotalSource } from "@/lib/env";
+import { log } from "@/lib/log";
+import type { LookupWait } from "@/lib/lookups/job";
+import type { ReportSummary } from "@/lib/virustotal";
+
+export type Outcome =
+  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: boolean }
+  | { kind: "not_found"; fromCache: boolean }
+  | { kind: "failed"; reason: string }
+  /** No pending task wants the name any more (its jobs were cancelled, or another lookup answered them). */
+  | { kind: "unwanted" }
+  /** Back in the queue until `until`, as attempt `attempt`; `note` is shown on the waiting tasks. */
+  | { kind: "wait"; until: Date; waitingFor: LookupWait; attempt: number; note?: string };
+
+/** One run of a lookup: its name, its hold on the queue row, and its lease's holder id. */
+export interface LookupRun {
+  hash: string;
+  lock: RowLock;
+  holder: string;
+  /** This run's attempt number: waits do not count, failures and runs lost with their worker do. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export class FencedError extends Error {
+  constructor(run: LookupRun) {
+    super(`lookup ${run.hash}: queue job ${run.lock.jobId} was taken over while it ran; its outcome was not written`);
+    this.name = "FencedError";
+  }
+}
+
+/** Database trouble a moment later may not have: a lost connection, a deadlock. */
+export const SETTLE_RETRY = { tries: 6, baseDelayMs: 250, maxDelayMs: 8000, retryIf: (e: unknown) => isConflict(e) || isConnectionLoss(e) };
+
+export async function settle(deps: { db: Db; budget: string }, run: LookupRun, outcome: Outcome): Promise<void> {
+  const { hash } = run;
+  await withRetries(
+    () =>
+      deps.db.transaction(async (tx) => {
+        const own = await holdOwnRow(tx, run.lock);
+        if (!own) throw new FencedError(run);
+        switch (outcome.kind) {
+          case "completed":
+            await completeTasksForFile(tx, outcome.report, outcome.source);
+            break;
+          case "not_found":
+            await markTasksNotFound(tx, hash);
+            break;
+          case "failed":
+            await failTasks(tx, hash, outcome.reason);
+            break;
+          case "wait":
+            if (outcome.note) await noteTasksWaiting(tx, hash, { error: outcome.note, retryAt: outcome.until });
+            break;
+          case "unwanted":
+            break;
+        }
+        if ((outcome.kind === "completed" || outcome.kind === "not_found") && outcome.fromCache) {
+          await countSavedRequests(tx, deps.budget, 1);
+        }
+        await deleteRow(tx, run.lock.jobId);
+        if (outcome.kind === "wait") {
+          // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for.
+          if (await hasPendingTasks(tx, hash)) {
+            await requeueLookup(tx, {
+              payload: { hash, attempt: outcome.attempt, waitingFor: outcome.waitingFor },
+              runAt: outcome.until,
+              priority: own.priority,
+              maxAttempts: run.maxAttempts,
+            });
+          }
+        } else {
+          // Lookups of the same name that waited for our lease find the answer now.
+          await wakeLeaseWaiters(tx, sql`select ${hash}::text as hash`);
+        }
+        await releaseLease(tx, hash, run.holder);
+      }),
+    { ...SETTLE_RETRY, onRetry: (error, attempt) => log.warn({ err: error, hash, attempt }, "Settling a lookup failed; trying again") },
+  );
+}

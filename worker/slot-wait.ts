@@ -1,0 +1,44 @@
+// Getting a request slot for a lookup that holds its name's lease. Turned away by the window, it is handed a wake
+// time (one slot interval after the last lookup already waiting) and sleeps until then when that is soon, keeping
+// its place; later than that, or when the worker stops, it goes back to the queue until its wake time.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JobHelpers } from "graphile-worker";
+import { acquireRequestSlot } from "@/lib/budget/slot";
+import { takeLease } from "@/lib/db/queries/leases";
+import { hasPendingTasks } from "@/lib/db/queries/tasks";
+import type { LookupPayload } from "@/lib/lookups/job";
+import type { LookupRun, Outcome } from "./settle";
+import type { LookupDeps } from "./tasks/lookup";
+
+/** Null once a slot is ours; otherwise the wait to settle. */
+export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome | null> {
+  // Sleeping holds the lease, so never for longer than half of it (it is renewed after each sleep).
+  const maxSleepMs = Math.min(deps.limits.windowSeconds * 1000, (deps.leaseSeconds * 1000) / 2);
+  // A lookup called back by the window comes with the wake time it was given: its run_at.
+  let wake = payload.waitingFor?.for === "window" ? helpers.job.run_at : undefined;
+  for (;;) {
+    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits, wake);
+    if (slot.granted) return null;
+    if (slot.cause !== "window") {
+      deps.gate.closeForPause(slot.until);
+      return { kind: "wait", until: slot.until, waitingFor: { for: "pause", budget: deps.budget, cause: slot.cause }, attempt: payload.attempt };
+    }
+    const delay = slot.until.getTime() - Date.now();
+    if (delay > maxSleepMs || helpers.abortSignal.aborted) {
+      // Fetching more lookups now would only hand out later wake times: stop until sleeping is worth it again.
+      deps.gate.closeForWindow(new Date(slot.until.getTime() - maxSleepMs));
+      return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
+    }
+    try {
+      await sleep(Math.max(0, delay), undefined, { signal: helpers.abortSignal });
+    } catch {
+      // The worker is stopping: back to the queue, keeping the wake time.
+      return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
+    }
+    wake = slot.until;
+    // The job may have been cancelled while we slept: then nobody needs the request.
+    if (!(await hasPendingTasks(deps.db, run.hash))) return { kind: "unwanted" };
+    const lease = await takeLease(deps.db, run.hash, run.holder, deps.leaseSeconds);
+    if (!lease.taken) return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: payload.attempt };
+  }
+}
