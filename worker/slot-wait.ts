@@ -3,6 +3,7 @@
 // its place; later than that, or when the worker stops, it goes back to the queue until its wake time.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobHelpers } from "graphile-worker";
+import { effectiveWindowMs } from "@/lib/budget/limits";
 import { acquireRequestSlot } from "@/lib/budget/slot";
 import { takeLease } from "@/lib/db/queries/leases";
 import { hasPendingTasks } from "@/lib/db/queries/tasks";
@@ -13,7 +14,7 @@ import type { LookupDeps } from "./tasks/lookup";
 /** Null once a slot is ours; otherwise the wait to settle. */
 export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome | null> {
   // Sleeping holds the lease, so never for longer than half of it (it is renewed after each sleep).
-  const maxSleepMs = Math.min(deps.limits.windowSeconds * 1000, (deps.leaseSeconds * 1000) / 2);
+  const maxSleepMs = Math.min(effectiveWindowMs(deps.limits), (deps.leaseSeconds * 1000) / 2);
   // A lookup called back by the window comes with the wake time it was given: its run_at.
   let wake = payload.waitingFor?.for === "window" ? helpers.job.run_at : undefined;
   for (;;) {

@@ -35,6 +35,13 @@ describe("a 429 from VirusTotal", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const beforeReset = stack.sim.simulator.requests().filter((r) => r.hash !== null);
     expect(beforeReset.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    // The cause came from one read of the quota endpoint, after the 429 and before anything else: every request the
+    // simulator saw is either a file lookup or that read.
+    const everything = stack.sim.simulator.requests();
+    expect(everything.map((r) => (r.hash === null ? r.path.replace(/\/users\/[^/]+\//, "/users/KEY/") : "file"))).toEqual([
+      "file", "file", "file", "file", "/api/v3/users/KEY/overall_quotas",
+    ]);
+    expect(everything[4].status).toBe(200);
 
     // The quota comes back (a new day, as far as the simulator knows) while the worker waits.
     stack.sim.simulator.reset();

@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { JobReport, JobResult } from "@/lib/jobs/api-schema";
 import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/upload-limits";
@@ -75,24 +75,25 @@ export function JobResults({ id, initial }: { id: string; initial: JobReport }) 
 }
 
 function JobActions({ id, report, onDone }: { id: string; report: JobReport; onDone: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
-  async function post(action: "cancel" | "retry") {
-    setBusy(true);
-    setMessage(null);
-    const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/${action}`, { method: "POST" });
-    const body = await response.json().catch(() => null);
-    setBusy(false);
-    if (!response.ok) setMessage(body?.error?.message ?? `HTTP ${response.status}`);
-    onDone();
-  }
+  const action = useMutation({
+    mutationFn: async (name: "cancel" | "retry") => {
+      const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/${name}`, { method: "POST" });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(body?.error?.message ?? `The server answered HTTP ${response.status}.`);
+    },
+    // Whatever happened, the report shows what is true now.
+    onSettled: onDone,
+  });
+  const busy = action.isPending;
+  const post = (name: "cancel" | "retry") => action.mutate(name);
+  const message = action.error ? action.error.message : null;
   const canCancel = report.counts.pending > 0;
   const canRetry = report.counts.failed > 0 && report.status !== "cancelled";
   if (!canCancel && !canRetry) return null;
   return (
     <div className="flex items-center gap-3 text-sm">
       {canRetry && (
-        <button type="button" disabled={busy} onClick={() => void post("retry")} className="rounded border border-slate-300 bg-white px-3 py-1 hover:bg-slate-50">
+        <button type="button" disabled={busy} onClick={() => post("retry")} className="rounded border border-slate-300 bg-white px-3 py-1 hover:bg-slate-50">
           Retry {report.counts.failed.toLocaleString("en")} failed
         </button>
       )}
@@ -100,7 +101,7 @@ function JobActions({ id, report, onDone }: { id: string; report: JobReport; onD
         <button
           type="button"
           disabled={busy}
-          onClick={() => window.confirm("Cancel the lookups still pending for this job?") && void post("cancel")}
+          onClick={() => window.confirm("Cancel the lookups still pending for this job?") && post("cancel")}
           className="rounded border border-red-200 bg-white px-3 py-1 text-red-700 hover:bg-red-50"
         >
           Cancel pending lookups

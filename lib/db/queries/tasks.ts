@@ -84,7 +84,7 @@ export function cancelledHashesOfJob(jobId: string) {
 export async function cancelPendingTasks(db: Executor, jobId: string): Promise<number> {
   const rows = await db
     .update(tasks)
-    .set({ status: "cancelled", retryAt: null, updatedAt: sql`now()` })
+    .set({ status: "cancelled", error: null, retryAt: null, updatedAt: sql`now()` })
     .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "pending")))
     .returning({ position: tasks.position });
   return rows.length;
