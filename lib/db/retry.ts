@@ -1,5 +1,6 @@
 // Retrying database work that failed for a reason a second try can cure: a deadlock or serialization failure
 // (the transaction was rolled back whole), or a connection lost for a moment. Bounded, with jittered backoff.
+import { log } from "@/lib/log";
 import type { Db, Tx } from "./client";
 
 // Postgres SQLSTATEs: a rolled-back transaction that can simply run again.
@@ -50,5 +51,10 @@ export async function withRetries<T>(work: () => Promise<T>, options: RetryOptio
  * of failing the request: job creation, cancel and retry share queue rows with each other and with the worker.
  */
 export function retryingTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return withRetries(() => db.transaction(work), { tries: 4, baseDelayMs: 50, retryIf: isConflict });
+  return withRetries(() => db.transaction(work), {
+    tries: 4,
+    baseDelayMs: 50,
+    retryIf: isConflict,
+    onRetry: (error, attempt) => log.warn({ event: "transaction_retried", code: errorCode(error), attempt }, "A transaction was rolled back by Postgres; running it again"),
+  });
 }
