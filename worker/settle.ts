@@ -69,17 +69,20 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
           await countSavedRequests(tx, deps.budget, 1);
         }
         await deleteRow(tx, run.lock.jobId);
-        if (outcome.kind === "wait") {
-          // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for.
+        if (outcome.kind === "wait" || outcome.kind === "unwanted") {
+          // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for, and a job created
+          // meanwhile (it kept our row, so we waited for its commit) wants the name after all: then it runs again now.
           if (await hasPendingTasks(tx, hash)) {
+            const wait = outcome.kind === "wait" ? outcome : { until: new Date(), waitingFor: undefined, attempt: run.attempt };
             await requeueLookup(tx, {
-              payload: { hash, attempt: outcome.attempt, waitingFor: outcome.waitingFor },
-              runAt: outcome.until,
+              payload: { hash, attempt: wait.attempt, waitingFor: wait.waitingFor },
+              runAt: wait.until,
               priority: own.priority,
               maxAttempts: run.maxAttempts,
             });
           }
-        } else {
+        }
+        if (outcome.kind !== "wait") {
           // Lookups of the same name that waited for our lease find the answer now.
           await wakeLeaseWaiters(tx, sql`select ${hash}::text as hash`);
         }

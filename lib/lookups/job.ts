@@ -8,9 +8,10 @@ export const LOOKUP_TASK = "lookup";
 /** Jobs carrying this flag spend VirusTotal requests; a worker whose budget is closed leaves them queued. */
 export const VT_FLAG = "vt";
 
-/** One queue job per name: every job that asks for a hash shares it. */
+/** One queue job per name: every job that asks for a hash shares it, keyed `lookup:<hash>`. */
+export const LOOKUP_KEY_PREFIX = `${LOOKUP_TASK}:`;
 export function lookupJobKey(hash: string): string {
-  return `${LOOKUP_TASK}:${hash}`;
+  return LOOKUP_KEY_PREFIX + hash;
 }
 
 export const hashNameSchema = z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/);

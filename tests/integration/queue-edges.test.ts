@@ -156,6 +156,27 @@ describe("3. cancel racing a new job", () => {
   });
 });
 
+describe("6. a lookup nobody wanted, as a job that wants it is created", () => {
+  it("queues itself again instead of leaving the new job's task without a lookup", async () => {
+    const hash = md5("a6a");
+    const old = await createJob(t.db, { hashes: [hash] }, options);
+    const run = await runningAs(hash, "pool-a6");
+    await cancelJob(t.db, old.id); // the running row stays: its lookup will find nobody waiting
+    let settling: Promise<unknown> | undefined;
+    const fresh = await createJob(t.db, { hashes: [hash] }, {
+      ...options,
+      // The lookup settles as "unwanted" (decided before this job existed) while the job holds its row.
+      beforeCommit: async () => {
+        settling = settle({ db: t.db, budget: "simulator" }, run, { kind: "unwanted" });
+        await sleep(500);
+      },
+    });
+    await settling;
+    expect(await taskStatuses(fresh.id)).toEqual(["pending"]);
+    expect(await keyedRow(hash)).toMatchObject({ locked_by: null, due_now: true });
+  });
+});
+
 describe("4. the reaper", () => {
   it("does not fail the tasks of a dead pool's lookup whose key moved to a newer row", async () => {
     const hash = md5("b4b");

@@ -12,7 +12,7 @@ import { hasPendingTasks } from "@/lib/db/queries/tasks";
 import { isConnectionLoss } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
-import { lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
+import { LOOKUP_TASK, lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { outcomeOfRefusal, retryLater } from "../lookup-outcomes";
 import { saveAnswer } from "../save-answer";
@@ -34,7 +34,7 @@ export interface LookupDeps {
   gate: BudgetGate;
 }
 
-export function createLookupTask(deps: LookupDeps): Task<"lookup"> {
+export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
   return async (payload, helpers) => {
     const parsed = lookupPayloadSchema.safeParse(payload);
     if (!parsed.success) {

@@ -12,7 +12,7 @@
 //   id) then finds nothing; a lookup whose row was taken over throws, and graphile-worker's failure update (which
 //   checks locked_by) touches nothing either.
 import { sql, type SQL } from "drizzle-orm";
-import { LOOKUP_TASK, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
+import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
 import type { Executor } from "../client";
 
 /** graphile-worker stores priority as a smallint. */
@@ -33,7 +33,7 @@ const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
  */
 export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: number): Promise<{ queued: number; lastPriority: number }> {
   const specs = sql`
-    select w.hash, ${LOOKUP_TASK} || ':' || w.hash as key, least(w.rank, ${MAX_PRIORITY})::int as priority,
+    select w.hash, ${LOOKUP_KEY_PREFIX} || w.hash as key, least(w.rank, ${MAX_PRIORITY})::int as priority,
       now() + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
     from (${wanted}) w`;
   const [counts] = await db.execute<{ kept: number; added: number; last_priority: number | null }>(sql`
@@ -71,7 +71,7 @@ export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: num
 export async function lockLookups(db: Executor, hashes: SQL): Promise<void> {
   await db.execute(sql`
     select j.id from graphile_worker._private_jobs j
-    where j.key in (select ${LOOKUP_TASK} || ':' || h.hash from (${hashes}) h) and ${ALIVE}
+    where j.key in (select ${LOOKUP_KEY_PREFIX} || h.hash from (${hashes}) h) and ${ALIVE}
     order by j.key
     for update of j`);
 }
@@ -84,7 +84,7 @@ export async function removeUnwantedLookups(db: Executor, hashes: SQL): Promise<
   const rows = await db.execute(sql`
     delete from graphile_worker._private_jobs j
     using (${hashes}) h
-    where j.key = ${LOOKUP_TASK} || ':' || h.hash and j.locked_at is null
+    where j.key = ${LOOKUP_KEY_PREFIX} || h.hash and j.locked_at is null
       and not exists (select 1 from tasks t where t.status = 'pending' and t.hash = h.hash)
     returning j.id`);
   return rows.length;
@@ -122,7 +122,7 @@ export async function requeueLookup(
   db: Executor,
   job: { payload: LookupPayload; runAt: Date; priority: number; maxAttempts: number },
 ): Promise<boolean> {
-  const key = `${LOOKUP_TASK}:${job.payload.hash}`;
+  const key = lookupJobKey(job.payload.hash);
   const rows = await db.execute(sql`
     with existing as (
       select locked_at, priority, attempts < max_attempts as alive
@@ -148,7 +148,7 @@ export async function wakeLeaseWaiters(db: Executor, hashes: SQL): Promise<void>
   await db.execute(sql`
     update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
     from (${hashes}) h
-    where j.key = ${LOOKUP_TASK} || ':' || h.hash and j.locked_at is null and j.run_at > now()
+    where j.key = ${LOOKUP_KEY_PREFIX} || h.hash and j.locked_at is null and j.run_at > now()
       and j.payload->'waitingFor'->>'for' = 'lease'`);
 }
 
