@@ -1,6 +1,6 @@
 // Getting a request slot for a lookup that holds its name's lease. Turned away by the window, it is handed a wake
-// time (one slot interval after the last lookup already waiting) and sleeps until then when that is soon, keeping
-// its place; later than that, or when the worker stops, it goes back to the queue until its wake time.
+// time (one slot interval after the last lookup already waiting) and sleeps until then when that is soon, holding
+// on to its lease; later than that, or when the worker stops, it goes back to the queue until its wake time.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobHelpers } from "graphile-worker";
 import { effectiveWindowMs } from "@/lib/budget/limits";
@@ -15,10 +15,8 @@ import type { LookupDeps } from "./tasks/lookup";
 export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome | null> {
   // Sleeping holds the lease, so never for longer than half of it (it is renewed after each sleep).
   const maxSleepMs = Math.min(effectiveWindowMs(deps.limits), (deps.leaseSeconds * 1000) / 2);
-  // A lookup called back by the window comes with the wake time it was given: its run_at.
-  let wake = payload.waitingFor?.for === "window" ? helpers.job.run_at : undefined;
   for (;;) {
-    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits, wake);
+    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits);
     if (slot.granted) return null;
     if (slot.cause !== "window") {
       deps.gate.closeForPause(slot.until);
@@ -36,7 +34,6 @@ export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: Lo
       // The worker is stopping: back to the queue, keeping the wake time.
       return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
     }
-    wake = slot.until;
     // The job may have been cancelled while we slept: then nobody needs the request.
     if (!(await hasPendingTasks(deps.db, run.hash))) return { kind: "unwanted" };
     const lease = await takeLease(deps.db, run.hash, run.holder, deps.leaseSeconds);

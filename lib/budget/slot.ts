@@ -10,13 +10,13 @@ import type { Pause } from "./pauses";
 
 export type Slot = { granted: true } | { granted: false; until: Date; cause: PauseCause | "window"; reason: string };
 
-export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } | { kind: "wait"; until: Date; moveCursor: boolean };
+export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } | { kind: "wait"; until: Date };
 
 /**
- * `wake`: the time this lookup was told to come back, when it was turned away before. Lookups turned away by the
- * window are handed wake times one slot interval apart (the cursor), and a newcomer does not jump ahead of them.
+ * Claims one request, or says when to come back. Lookups turned away by a full window are handed wake times one
+ * slot interval apart (a cursor per budget), so that they come back one by one as slots free, never all at once.
  */
-export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits, wake?: Date): Promise<Slot> {
+export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits): Promise<Slot> {
   return db.transaction(async (tx) => {
     const at = await lockBudget(tx, budget);
     const pause = await getActivePause(tx, budget, at);
@@ -24,7 +24,7 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
 
     const windowMs = effectiveWindowMs(limits);
     const state = await readBudgetState(tx, budget, at, windowMs, limits.perMinute);
-    const decision = decideSlot(state, limits, Date.parse(at), wake);
+    const decision = decideSlot(state, limits);
     switch (decision.kind) {
       case "grant":
         await recordRequest(tx, budget, at, windowMs);
@@ -33,14 +33,14 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
         await startPause(tx, budget, decision.pause);
         return { granted: false, ...decision.pause };
       case "wait":
-        if (decision.moveCursor) await setWakeCursor(tx, budget, decision.until);
+        await setWakeCursor(tx, budget, decision.until);
         return { granted: false, until: decision.until, cause: "window", reason: `${limits.perMinute} requests per ${limits.windowSeconds} s` };
     }
   });
 }
 
 /** The claim's rules, on the state read under the lock. */
-export function decideSlot(state: BudgetState, limits: RequestLimits, now: number, wake?: Date): SlotDecision {
+export function decideSlot(state: BudgetState, limits: RequestLimits): SlotDecision {
   // Our own counters say the day's or month's quota is spent: a pause everyone can see, until the reset.
   if (state.month >= limits.perMonth) {
     const reason = `the monthly limit of ${limits.perMonth} VirusTotal requests is used up`;
@@ -50,14 +50,9 @@ export function decideSlot(state: BudgetState, limits: RequestLimits, now: numbe
     const reason = `the daily limit of ${limits.perDay} VirusTotal requests is used up`;
     return { kind: "pause", pause: { until: new Date(state.nextDay), cause: "daily_limit", reason } };
   }
-  const full = state.inWindow >= limits.perMinute;
-  const othersWaiting = state.wakeCursor !== null;
-  const ourTurn = wake !== undefined && wake.getTime() <= now;
-  if (!full && (ourTurn || !othersWaiting)) return { kind: "grant" };
-  // Called back and still no room (a request's latency, a clock's jitter): first in line when the next slot frees.
-  if (ourTurn) return { kind: "wait", until: new Date(state.windowFreeAt!), moveCursor: false };
-  // Otherwise behind everyone already told to come back, one slot interval after the last of them.
-  const earliest = full ? state.windowFreeAt! : now;
-  const until = Math.max(earliest, (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits));
-  return { kind: "wait", until: new Date(until), moveCursor: true };
+  // A free slot is taken by whoever asks: a slot left for a waiter that comes late would be a request lost.
+  if (state.inWindow < limits.perMinute) return { kind: "grant" };
+  // Full: when the next slot frees, or one slot interval after the last lookup already told to come back.
+  const until = Math.max(state.windowFreeAt!, (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits));
+  return { kind: "wait", until: new Date(until) };
 }
