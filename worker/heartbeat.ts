@@ -1,17 +1,32 @@
 // Every pool beats; every pool also reaps: whichever process notices a silent pool first releases its jobs.
+// A pool that finds its own row gone was declared dead while it was silent (a pause, a stopped process, a lost
+// network): its running lookups were released and may be running elsewhere, or again in this very pool, where
+// graphile-worker could not tell the two runs apart. It must stop at once: onDeclaredDead ends the process.
 import os from "node:os";
 import type { Db } from "@/lib/db/client";
-import { beat, removePool } from "@/lib/db/queries/worker-pools";
+import { beat, registerPool, removePool } from "@/lib/db/queries/worker-pools";
 import { log } from "@/lib/log";
 import { reap } from "./reaper";
 
-export function startHeartbeat(db: Db, pool: { id: string; concurrency: number }, settings: { heartbeatSeconds: number; staleSeconds: number }) {
+export function startHeartbeat(
+  db: Db,
+  pool: { id: string; concurrency: number },
+  settings: { heartbeatSeconds: number; staleSeconds: number },
+  onDeclaredDead: () => void,
+) {
   const row = { id: pool.id, hostname: os.hostname(), pid: process.pid, concurrency: pool.concurrency };
   let stopped = false;
+  let registered = false;
 
   async function tick() {
     try {
-      await beat(db, row);
+      if (!registered) {
+        await registerPool(db, row);
+        registered = true;
+      } else if (!(await beat(db, pool.id))) {
+        if (!stopped) onDeclaredDead();
+        return;
+      }
       const reaped = await reap(db, settings.staleSeconds);
       if (reaped.pools.length > 0) log.warn({ event: "released_stale_pools", pools: reaped.pools }, "Released the jobs of silent worker pools");
       if (reaped.failed.length > 0) log.warn({ event: "failed_spent_lookups", hashes: reaped.failed }, "Failed lookups that had no attempt left");

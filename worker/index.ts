@@ -30,8 +30,18 @@ if (resumed > 0) {
 const events: WorkerEvents = new EventEmitter();
 let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
 events.on("pool:create", ({ workerPool }) => {
-  heartbeat = startHeartbeat(db, { id: workerPool.id, concurrency: settings.workerConcurrency }, settings);
+  heartbeat = startHeartbeat(db, { id: workerPool.id, concurrency: settings.workerConcurrency }, settings, declaredDead);
 });
+
+/**
+ * This pool was found silent and its lookups released (see heartbeat.ts): end now, without graphile-worker's
+ * graceful stop, whose failure updates could unlock a run of the same job this pool fetched again. Whatever ran
+ * here is fenced and runs elsewhere; a supervisor (compose's restart policy) starts a fresh worker.
+ */
+function declaredDead(): never {
+  log.error({ event: "pool_declared_dead" }, "This worker was silent for too long and its lookups were given to others: exiting");
+  process.exit(75);
+}
 
 const runner = await run({
   connectionString: url,
@@ -64,6 +74,7 @@ const runner = await run({
       maxAttempts: settings.lookupMaxAttempts,
       leaseSeconds: Math.ceil(settings.vt.requestTimeoutMs / 1000) + 30,
       gate,
+      declaredDead,
     }),
   },
 });

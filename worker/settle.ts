@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { releaseLease } from "@/lib/db/queries/leases";
-import { deleteRow, holdOwnRow, requeueLookup, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
+import { deleteRow, holdOwnRow, lockKeySpace, requeueLookup, rowHolder, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
 import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
@@ -33,9 +33,12 @@ export interface LookupRun {
 }
 
 export class FencedError extends Error {
-  constructor(run: LookupRun) {
+  /** Taken over by this very pool (it fetched the released job again): this process must stop, not throw. */
+  readonly bySamePool: boolean;
+  constructor(run: LookupRun, holder: string | null) {
     super(`lookup ${run.hash}: queue job ${run.lock.jobId} was taken over while it ran; its outcome was not written`);
     this.name = "FencedError";
+    this.bySamePool = holder === run.lock.lockedBy;
   }
 }
 
@@ -47,8 +50,10 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
   await withRetries(
     () =>
       deps.db.transaction(async (tx) => {
+        // A lookup that may queue itself again takes the key space's lock first, as enqueueing does (queue.ts).
+        if (outcome.kind === "wait" || outcome.kind === "unwanted") await lockKeySpace(tx, "shared");
         const own = await holdOwnRow(tx, run.lock);
-        if (!own) throw new FencedError(run);
+        if (!own) throw new FencedError(run, await rowHolder(tx, run.lock.jobId));
         switch (outcome.kind) {
           case "completed":
             await completeTasksForFile(tx, outcome.report, outcome.source);
@@ -90,4 +95,12 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
       }),
     { ...SETTLE_RETRY, onRetry: (error, attempt) => log.warn({ err: error, hash, attempt }, "Settling a lookup failed; trying again") },
   );
+}
+
+/** Gives up the lease of a run that could not settle, and wakes the lookups that wait for it. */
+export async function releaseLeaseAndWake(db: Db, run: LookupRun): Promise<void> {
+  await db.transaction(async (tx) => {
+    await releaseLease(tx, run.hash, run.holder);
+    await wakeLeaseWaiters(tx, sql`select ${run.hash}::text as hash`);
+  });
 }

@@ -165,3 +165,16 @@ describe("summarizeReport's text fields", () => {
     expect(summarizeReport(report({ meaningful_name: exact })).meaningfulName).toBe(exact);
   });
 });
+
+describe("summarizeReport with absurd counts", () => {
+  it("caps counts at what an integer column holds instead of refusing the answer", () => {
+    const big = 2 ** 31;
+    const report = fileReportSchema.parse({
+      data: {
+        id: "e".repeat(64),
+        attributes: { md5: "a".repeat(32), sha1: "b".repeat(40), sha256: "e".repeat(64), last_analysis_stats: { malicious: big, undetected: big } },
+      },
+    });
+    expect(summarizeReport(report)).toMatchObject({ detected: 2 ** 31 - 1, engines: 2 ** 31 - 1 });
+  });
+});

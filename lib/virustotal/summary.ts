@@ -35,10 +35,10 @@ export function summarizeReport(report: FileReport, now: Date = new Date()): Rep
   const attributes = report.data.attributes;
   const { md5, sha1, sha256, last_analysis_date, last_analysis_stats, last_analysis_results } = attributes;
   const stats = last_analysis_stats ?? {};
-  const detected = stats.malicious ?? 0;
+  const detected = toInt4(stats.malicious ?? 0);
   // Counted from the stats, never from the number of engine entries: that was the original tool's bug
   // (it showed 72-75 for every file, engines that timed out or could not handle the type included).
-  const engines = detected + (stats.suspicious ?? 0) + (stats.undetected ?? 0) + (stats.harmless ?? 0);
+  const engines = toInt4((stats.malicious ?? 0) + (stats.suspicious ?? 0) + (stats.undetected ?? 0) + (stats.harmless ?? 0));
   const results = last_analysis_results ?? {};
   const fortinet = Object.hasOwn(results, "Fortinet") ? results.Fortinet : undefined;
   return {
@@ -73,4 +73,10 @@ function summaryText(value: string | null | undefined): string | null {
   const cut = MAX_SUMMARY_TEXT_LENGTH;
   const splitsPair = /[\uD800-\uDBFF]/.test(text[cut - 1]);
   return text.slice(0, splitsPair ? cut - 1 : cut);
+}
+
+/** Counts are stored as integer columns: an absurd one (real reports hold about 75) is capped, not refused. */
+const INT4_MAX = 2 ** 31 - 1;
+function toInt4(n: number): number {
+  return Math.min(n, INT4_MAX);
 }

@@ -213,6 +213,18 @@ describe("5. fencing", () => {
     expect(await taskStatuses(job.id)).toEqual(["completed"]);
     expect(await rowsOf(hash)).toEqual([]);
   });
+
+  it("tells a run taken over by its own pool (fetched again after a silence), which must stop its process", async () => {
+    const hash = md5("a5a");
+    await createJob(t.db, { hashes: [hash] }, options);
+    const stale = await runningAs(hash, "pool-same-5");
+    await t.sql`update graphile_worker._private_jobs set locked_by = null, locked_at = null where id = ${stale.lock.jobId}`;
+    await runningAs(hash, "pool-same-5"); // the same pool, attempts 2
+    const error = await settle({ db: t.db, budget: "simulator" }, stale, { kind: "unwanted" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FencedError);
+    expect((error as FencedError).bySamePool).toBe(true);
+    expect(await rowsOf(hash)).toMatchObject([{ locked_by: "pool-same-5", attempts: 2 }]);
+  });
 });
 
 describe("8. a worker's start", () => {

@@ -6,17 +6,17 @@ import type { BudgetGate } from "@/lib/budget/gate";
 import type { RequestLimits } from "@/lib/budget/limits";
 import { acquireRequestSlot } from "@/lib/budget/slot";
 import type { Db } from "@/lib/db/client";
-import { releaseLease, takeLease } from "@/lib/db/queries/leases";
+import { takeLease } from "@/lib/db/queries/leases";
 import { findFreshReport, isRecentlyNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
-import { hasPendingTasks } from "@/lib/db/queries/tasks";
+import { failTasks, hasPendingTasks } from "@/lib/db/queries/tasks";
 import { isConnectionLoss } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
-import { LOOKUP_TASK, lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
+import { hashNameSchema, LOOKUP_TASK, lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { outcomeOfRefusal, retryLater } from "../lookup-outcomes";
 import { saveAnswer } from "../save-answer";
-import { FencedError, settle, type LookupRun, type Outcome } from "../settle";
+import { FencedError, releaseLeaseAndWake, settle, type LookupRun, type Outcome } from "../settle";
 import { waitForSlot } from "../slot-wait";
 
 export interface LookupDeps {
@@ -32,14 +32,19 @@ export interface LookupDeps {
   /** How long a lease on a name outlives a holder that died mid-request. */
   leaseSeconds: number;
   gate: BudgetGate;
+  /** Ends the process: this pool was declared dead while it was silent (worker/index.ts). */
+  declaredDead: () => never;
 }
 
 export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
   return async (payload, helpers) => {
     const parsed = lookupPayloadSchema.safeParse(payload);
     if (!parsed.success) {
-      // Retrying cannot fix a payload: log it once and let the job end.
+      // Retrying cannot fix a payload: log it once and let the job end, failing the tasks of its hash, if it names
+      // one, rather than leaving them to wait for a lookup that is gone.
       helpers.logger.error(`lookup: unusable payload ${JSON.stringify(payload)}: ${parsed.error.message}`);
+      const hash = hashNameSchema.safeParse((payload as { hash?: unknown } | null)?.hash);
+      if (hash.success) await failTasks(deps.db, hash.data, "internal error: the queued lookup was unreadable");
       return;
     }
     const { job } = helpers;
@@ -64,11 +69,16 @@ export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
     try {
       await settle(deps, run, outcome);
     } catch (error) {
-      // The lease may be ours still (a fenced run, a database gone): free it, without hiding the first error.
-      await releaseLease(deps.db, run.hash, run.holder).catch((releaseError) =>
+      if (error instanceof FencedError) {
+        log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
+        // graphile-worker's failure update matches the pool, not the run: it would unlock our own newer run.
+        if (error.bySamePool) deps.declaredDead();
+      }
+      // The lease may be ours still (a fenced run, a database gone): free it and wake whoever waits for it,
+      // without hiding the first error.
+      await releaseLeaseAndWake(deps.db, run).catch((releaseError) =>
         log.warn({ err: releaseError, hash: run.hash }, "Could not release the lease after a failed settle"),
       );
-      if (error instanceof FencedError) log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
       // Thrown, graphile-worker's failure update checks locked_by and leaves a row taken over alone; returning
       // would let its completion delete the row by id, whoever holds it now.
       throw error;

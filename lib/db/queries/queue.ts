@@ -27,11 +27,12 @@ const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
  * A hash whose row is alive keeps that row (its wait, its attempt count), locked until we commit: a running
  * lookup settles under the same lock, so it either finishes before our tasks exist (and we add nothing for it, as
  * the row is gone) or sees them. Its priority moves up when our rank is better. Every other hash gets a new row
- * (add_jobs also takes the key off a dead row). Rows are locked and added in key order, so two transactions
- * sharing hashes wait for each other instead of deadlocking; ranks past the smallint's range keep their order in
- * run_at (a microsecond apart), as graphile-worker runs equal priorities by run_at.
+ * (add_jobs also takes the key off a dead row). Enqueueing holds the key space's lock (lockKeySpace), and rows
+ * are locked and added in key order, the order a cancel locks them in too; ranks past the smallint's range keep
+ * their order in run_at (a microsecond apart), as graphile-worker runs equal priorities by run_at.
  */
 export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: number): Promise<{ queued: number; lastPriority: number }> {
+  await lockKeySpace(db, "exclusive");
   const specs = sql`
     select w.hash, ${LOOKUP_KEY_PREFIX} || w.hash as key, least(w.rank, ${MAX_PRIORITY})::int as priority,
       now() + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
@@ -65,6 +66,17 @@ export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: num
     from (${specs}) s
     where j.key = s.key and j.priority > s.priority and ${ALIVE}`);
   return { queued: counts.kept + counts.added, lastPriority: counts.last_priority ?? 0 };
+}
+
+/**
+ * Whoever adds lookup rows holds this lock, taken before any queue row: enqueueing jobs one at a time (exclusive),
+ * settling lookups that may queue themselves again beside each other (shared). add_jobs, for a key whose row
+ * appeared after our statement's snapshot, would overwrite that row's payload (its attempt count, what it waits
+ * for) and priority; under this lock no such row can appear, and two uploads never wait on each other's keys.
+ */
+export async function lockKeySpace(db: Executor, mode: "exclusive" | "shared"): Promise<void> {
+  const lock = mode === "exclusive" ? sql`pg_advisory_xact_lock` : sql`pg_advisory_xact_lock_shared`;
+  await db.execute(sql`select ${lock}(hashtext('hashscan:lookup-keys'))`);
 }
 
 /** Locks, in key order, the alive rows of the given hashes: a cancel holds them before it decides anything. */
@@ -107,6 +119,13 @@ export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priorit
     where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy} and attempts = ${lock.attempts}
     for update`);
   return row ?? null;
+}
+
+/** Which pool holds a row now (null: nobody, or the row is gone). */
+export async function rowHolder(db: Executor, jobId: string): Promise<string | null> {
+  const [row] = await db.execute<{ locked_by: string | null }>(sql`
+    select locked_by from graphile_worker._private_jobs where id = ${jobId}::bigint`);
+  return row?.locked_by ?? null;
 }
 
 export async function deleteRow(db: Executor, jobId: string): Promise<void> {

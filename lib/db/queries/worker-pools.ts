@@ -3,11 +3,18 @@ import { sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { workerPools } from "../schema";
 
-export async function beat(db: Executor, pool: { id: string; hostname: string; pid: number; concurrency: number }) {
-  await db
-    .insert(workerPools)
-    .values(pool)
-    .onConflictDoUpdate({ target: workerPools.id, set: { lastBeatAt: sql`now()` } });
+export async function registerPool(db: Executor, pool: { id: string; hostname: string; pid: number; concurrency: number }) {
+  await db.insert(workerPools).values(pool).onConflictDoNothing();
+}
+
+/** Returns false when the pool's row is gone: another process found it silent and released its work. */
+export async function beat(db: Executor, id: string): Promise<boolean> {
+  const rows = await db
+    .update(workerPools)
+    .set({ lastBeatAt: sql`now()` })
+    .where(sql`${workerPools.id} = ${id}`)
+    .returning({ id: workerPools.id });
+  return rows.length === 1;
 }
 
 export async function removePool(db: Executor, id: string) {
