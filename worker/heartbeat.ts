@@ -17,6 +17,7 @@ export function startHeartbeat(
   const row = { id: pool.id, hostname: os.hostname(), pid: process.pid, concurrency: pool.concurrency };
   let stopped = false;
   let registered = false;
+  let lastBeatAt = 0;
 
   async function tick() {
     try {
@@ -27,6 +28,11 @@ export function startHeartbeat(
         if (!stopped) onDeclaredDead();
         return;
       }
+      // Cut off ourselves for longer than the stale time (the database was unreachable), we cannot tell a silent
+      // pool from one cut off like us: wait a round, so that every pool can beat again before anyone is reaped.
+      const wasCutOff = lastBeatAt !== 0 && Date.now() - lastBeatAt > settings.staleSeconds * 1000;
+      lastBeatAt = Date.now();
+      if (wasCutOff) return;
       const reaped = await reap(db, settings.staleSeconds);
       if (reaped.pools.length > 0) log.warn({ event: "released_stale_pools", pools: reaped.pools }, "Released the jobs of silent worker pools");
       if (reaped.failed.length > 0) log.warn({ event: "failed_spent_lookups", hashes: reaped.failed }, "Failed lookups that had no attempt left");
