@@ -18,6 +18,9 @@ export function startHeartbeat(
   let stopped = false;
   let registered = false;
   let lastBeatAt = 0;
+  // Since when this pool has beaten without a gap: only a pool that has itself been heard for the whole stale time
+  // can tell a silent pool from one cut off from the database like itself, or one just started beside it.
+  let heardSince = 0;
 
   async function tick() {
     try {
@@ -28,11 +31,10 @@ export function startHeartbeat(
         if (!stopped) onDeclaredDead();
         return;
       }
-      // Cut off ourselves for longer than the stale time (the database was unreachable), we cannot tell a silent
-      // pool from one cut off like us: wait a round, so that every pool can beat again before anyone is reaped.
-      const wasCutOff = lastBeatAt !== 0 && Date.now() - lastBeatAt > settings.staleSeconds * 1000;
-      lastBeatAt = Date.now();
-      if (wasCutOff) return;
+      const now = Date.now();
+      if (heardSince === 0 || now - lastBeatAt > 1.5 * settings.heartbeatSeconds * 1000) heardSince = now;
+      lastBeatAt = now;
+      if (now - heardSince < settings.staleSeconds * 1000) return;
       const reaped = await reap(db, settings.staleSeconds);
       if (reaped.pools.length > 0) log.warn({ event: "released_stale_pools", pools: reaped.pools }, "Released the jobs of silent worker pools");
       if (reaped.failed.length > 0) log.warn({ event: "failed_spent_lookups", hashes: reaped.failed }, "Failed lookups that had no attempt left");

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { releaseLease } from "@/lib/db/queries/leases";
-import { deleteRow, holdOwnRow, lockKeySpace, requeueLookup, rowHolder, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
+import { deleteRow, holdOwnRow, lockKeySpace, requeueLookup, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
 import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
@@ -32,13 +32,15 @@ export interface LookupRun {
   maxAttempts: number;
 }
 
+/**
+ * Only the reaper releases a running lookup's row, and only when it found the pool silent: a fenced run means this
+ * pool was declared dead, and it must stop (graphile-worker's failure update matches the pool, not the run, so
+ * throwing could unlock a newer run of the same job in this very pool).
+ */
 export class FencedError extends Error {
-  /** Taken over by this very pool (it fetched the released job again): this process must stop, not throw. */
-  readonly bySamePool: boolean;
-  constructor(run: LookupRun, holder: string | null) {
+  constructor(run: LookupRun) {
     super(`lookup ${run.hash}: queue job ${run.lock.jobId} was taken over while it ran; its outcome was not written`);
     this.name = "FencedError";
-    this.bySamePool = holder === run.lock.lockedBy;
   }
 }
 
@@ -53,7 +55,7 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
         // A lookup that may queue itself again takes the key space's lock first, as enqueueing does (queue.ts).
         if (outcome.kind === "wait" || outcome.kind === "unwanted") await lockKeySpace(tx, "shared");
         const own = await holdOwnRow(tx, run.lock);
-        if (!own) throw new FencedError(run, await rowHolder(tx, run.lock.jobId));
+        if (!own) throw new FencedError(run);
         switch (outcome.kind) {
           case "completed":
             await completeTasksForFile(tx, outcome.report, outcome.source);

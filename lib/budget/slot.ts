@@ -52,10 +52,9 @@ export function decideSlot(state: BudgetState, limits: RequestLimits): SlotDecis
   }
   // A free slot is taken by whoever asks: a slot left for a waiter that comes late would be a request lost.
   if (state.inWindow < limits.perMinute) return { kind: "grant" };
-  // Full: when the next slot frees, or one slot interval after the last lookup already told to come back. The
-  // cursor leads by at most a window: wake times handed to lookups since cancelled must not push newcomers back.
-  const free = state.windowFreeAt!;
-  const behindOthers = (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits);
-  const until = Math.max(free, Math.min(behindOthers, free + effectiveWindowMs(limits)));
+  // Full: when the next slot frees, or one slot interval after the last lookup already told to come back. (Wake
+  // times handed to lookups since cancelled keep the cursor ahead for a while: at most one interval per lookup
+  // that was waiting, and a slot that frees meanwhile still goes to whoever asks.)
+  const until = Math.max(state.windowFreeAt!, (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits));
   return { kind: "wait", until: new Date(until) };
 }

@@ -2,7 +2,7 @@
 // when Postgres rolls it back for a deadlock.
 import type { Db } from "@/lib/db/client";
 import { findJobForUpdate, markCancelled, setLastPriority } from "@/lib/db/queries/jobs";
-import { enqueueLookups, lockLookups, removeUnwantedLookups } from "@/lib/db/queries/queue";
+import { enqueueLookups, lockKeySpace, lockLookups, removeUnwantedLookups } from "@/lib/db/queries/queue";
 import {
   cancelledHashesOfJob,
   cancelPendingTasks,
@@ -15,12 +15,17 @@ import { AppError } from "@/lib/errors";
 
 /**
  * The job's pending tasks end as cancelled, and lookups that no other job's pending task wants leave the queue.
- * The queue rows are locked first, in key order, and "wanted" is decided by a statement that runs after: a job
- * created meanwhile that shares a lookup has either committed its tasks (and keeps the row) or waits for us.
+ * It holds the key space's lock (no lookup row can be added meanwhile), then the queue rows in key order, and
+ * decides "wanted" in a statement that runs after: a job created just before has committed its tasks by then.
  */
 export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number }> {
   return retryingTransaction(db, async (tx) => {
-    if (!(await findJobForUpdate(tx, id))) throw new AppError("not_found", `No job with id ${id}.`);
+    const job = await findJobForUpdate(tx, id);
+    if (!job) throw new AppError("not_found", `No job with id ${id}.`);
+    // Cancelled already: nothing is pending (a cancelled job cannot be retried), so there is nothing to do.
+    if (job.cancelledAt) return { cancelled: 0 };
+    // Nobody adds a lookup row while we decide which ones nobody wants (queue.ts, lockKeySpace).
+    await lockKeySpace(tx, "exclusive");
     await lockLookups(tx, pendingHashesOfJob(id));
     const cancelled = await cancelPendingTasks(tx, id);
     await markCancelled(tx, id);

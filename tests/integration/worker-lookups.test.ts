@@ -101,6 +101,24 @@ describe("the lookup worker", () => {
     expect(stack.worker.lines.filter((line) => line.includes("unusable payload"))).toHaveLength(1);
   });
 
+  it("fails the tasks of a hash whose queued lookup does not parse, rather than leaving them waiting", async () => {
+    const hash = "0bad" + "7c".repeat(14);
+    // A queued lookup for the hash whose payload we cannot read (written by hand: our code never writes one), held
+    // back until the job that needs it exists and keeps it.
+    await stack.t.sql`
+      select graphile_worker.add_job('lookup', ${stack.t.sql.json({ hash, attempt: "x" })}::json, job_key := ${`lookup:${hash}`},
+        run_at := now() + interval '1 hour', max_attempts := 5)`;
+    const job = await createJob(stack.t.db, { hashes: [hash] }, { cache: { ttlHours: 24, sources: [] }, lookupMaxAttempts: 5 });
+    expect(job.queued).toBe(1);
+    await stack.t.sql`update graphile_worker._private_jobs set run_at = now() where key = ${`lookup:${hash}`}`;
+    const [task] = await waitFor("the task to fail", async () => {
+      const rows = await stack.t.sql<{ status: string; error: string | null }[]>`select status, error from tasks where job_id = ${job.id}`;
+      return rows[0]?.status === "failed" ? rows : undefined;
+    });
+    expect(task.error).toBe("internal error: the queued lookup was unreadable");
+    await waitFor("the job to leave the queue", async () => (await stack.t.sql`select id from graphile_worker._private_jobs`).length === 0);
+  });
+
   it("writes one structured log line per lookup, without the API key", () => {
     const lookups = stack.worker.lines.filter((line) => line.includes('"event":"lookup"')).map((line) => JSON.parse(line));
     expect(lookups.length).toBeGreaterThan(20);

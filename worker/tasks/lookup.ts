@@ -8,7 +8,7 @@ import { acquireRequestSlot } from "@/lib/budget/slot";
 import type { Db } from "@/lib/db/client";
 import { takeLease } from "@/lib/db/queries/leases";
 import { findFreshReport, isRecentlyNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
-import { failTasks, hasPendingTasks } from "@/lib/db/queries/tasks";
+import { hasPendingTasks } from "@/lib/db/queries/tasks";
 import { isConnectionLoss } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
@@ -39,28 +39,29 @@ export interface LookupDeps {
 export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
   return async (payload, helpers) => {
     const parsed = lookupPayloadSchema.safeParse(payload);
+    const hash = parsed.success ? parsed.data.hash : hashNameSchema.safeParse((payload as { hash?: unknown } | null)?.hash).data;
     if (!parsed.success) {
-      // Retrying cannot fix a payload: log it once and let the job end, failing the tasks of its hash, if it names
-      // one, rather than leaving them to wait for a lookup that is gone.
+      // Retrying cannot fix a payload: log it once. Without a hash it stands for nothing and just ends; with one,
+      // its tasks fail with a reason rather than wait for a lookup that is gone (settled like any outcome below).
       helpers.logger.error(`lookup: unusable payload ${JSON.stringify(payload)}: ${parsed.error.message}`);
-      const hash = hashNameSchema.safeParse((payload as { hash?: unknown } | null)?.hash);
-      if (hash.success) await failTasks(deps.db, hash.data, "internal error: the queued lookup was unreadable");
-      return;
+      if (!hash) return;
     }
     const { job } = helpers;
     const run: LookupRun = {
-      hash: parsed.data.hash,
+      hash: hash!,
       lock: { jobId: job.id, lockedBy: job.locked_by!, attempts: job.attempts },
       // "<pool>/<job>": the pool part lets the reaper free a dead pool's leases at once (queries/leases.ts).
       holder: `${job.locked_by}/${job.id}`,
       // graphile-worker counts every fetch: a run lost with its worker counts as an attempt too.
-      attempt: parsed.data.attempt + job.attempts - 1,
+      attempt: (parsed.data?.attempt ?? 1) + job.attempts - 1,
       maxAttempts: deps.maxAttempts,
     };
     const started = Date.now();
     let outcome: Outcome;
     try {
-      outcome = await lookUp(deps, helpers, run, parsed.data);
+      outcome = parsed.success
+        ? await lookUp(deps, helpers, run, parsed.data)
+        : { kind: "failed", reason: "internal error: the queued lookup was unreadable" };
     } catch (error) {
       // A bug or the database: details go to the log, the tasks show a reason safe to show, and it is tried again.
       log.error({ err: error, hash: run.hash }, "Lookup failed");
@@ -71,8 +72,7 @@ export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
     } catch (error) {
       if (error instanceof FencedError) {
         log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
-        // graphile-worker's failure update matches the pool, not the run: it would unlock our own newer run.
-        if (error.bySamePool) deps.declaredDead();
+        deps.declaredDead();
       }
       // The lease may be ours still (a fenced run, a database gone): free it and wake whoever waits for it,
       // without hiding the first error.

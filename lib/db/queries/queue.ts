@@ -121,13 +121,6 @@ export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priorit
   return row ?? null;
 }
 
-/** Which pool holds a row now (null: nobody, or the row is gone). */
-export async function rowHolder(db: Executor, jobId: string): Promise<string | null> {
-  const [row] = await db.execute<{ locked_by: string | null }>(sql`
-    select locked_by from graphile_worker._private_jobs where id = ${jobId}::bigint`);
-  return row?.locked_by ?? null;
-}
-
 export async function deleteRow(db: Executor, jobId: string): Promise<void> {
   await db.execute(sql`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`);
 }
