@@ -70,17 +70,16 @@ export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
     try {
       await settle(deps, run, outcome);
     } catch (error) {
-      if (error instanceof FencedError) {
-        log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
-        deps.declaredDead();
-      }
       // The lease may be ours still (a fenced run, a database gone): free it and wake whoever waits for it,
       // without hiding the first error.
       await releaseLeaseAndWake(deps.db, run).catch((releaseError) =>
         log.warn({ err: releaseError, hash: run.hash }, "Could not release the lease after a failed settle"),
       );
-      // Thrown, graphile-worker's failure update checks locked_by and leaves a row taken over alone; returning
-      // would let its completion delete the row by id, whoever holds it now.
+      if (error instanceof FencedError) {
+        log.warn({ event: "lookup_fenced", hash: run.hash }, error.message);
+        deps.declaredDead();
+      }
+      // The database kept failing: graphile-worker's failure update puts the job back for a later try.
       throw error;
     }
     log.info({ event: "lookup", hash: run.hash, outcome: outcome.kind, ms: Date.now() - started, attempt: run.attempt, fromCache: false, ...describe(outcome) });

@@ -9,8 +9,9 @@
 //   runs again and must never stand for a hash: enqueueing replaces it and the reaper deletes it.
 // - A running lookup settles itself: in one transaction it checks that it still holds its row (fencing), writes its
 //   outcome, deletes its row and, if it must wait, adds a new one. graphile-worker's own completion (a delete by
-//   id) then finds nothing; a lookup whose row was taken over throws, and graphile-worker's failure update (which
-//   checks locked_by) touches nothing either.
+//   id) then finds nothing. A lookup whose row was taken over writes nothing, and ends its process: only the reaper
+//   releases a running row, so its pool was declared dead (graphile-worker's failure update matches the pool, not
+//   the run, and could unlock a newer run of the same job in that pool).
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
 import type { Executor } from "../client";
