@@ -21,13 +21,16 @@ ALTER TABLE "tasks" ADD COLUMN "meaningful_name" text;--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "file_type" text;--> statement-breakpoint
 ALTER TABLE "reports" ADD COLUMN "meaningful_name" text;--> statement-breakpoint
 ALTER TABLE "reports" ADD COLUMN "file_type" text;--> statement-breakpoint
--- Written by hand (and the two DROP CONSTRAINT … pkey above): finished tasks keep the result they were shown, copied from the report they pointed at.
+-- Written by hand (and the two DROP CONSTRAINT … pkey above): reports name their file and type, as new ones do,
+-- and finished tasks keep the result they were shown, copied from the report they pointed at.
+UPDATE "reports" SET
+	"meaningful_name" = left("raw"->'data'->'attributes'->>'meaningful_name', 1000),
+	"file_type" = left("raw"->'data'->'attributes'->>'type_description', 1000);--> statement-breakpoint
 UPDATE "tasks" t SET
 	"sha256" = r."sha256", "md5" = r."md5", "sha1" = r."sha1", "source" = r."source",
 	"fortinet" = r."fortinet", "fortinet_category" = r."fortinet_category", "detected" = r."detected",
 	"engines" = r."engines", "scan_date" = r."scan_date",
-	"meaningful_name" = r."raw"->'data'->'attributes'->>'meaningful_name',
-	"file_type" = r."raw"->'data'->'attributes'->>'type_description'
+	"meaningful_name" = r."meaningful_name", "file_type" = r."file_type"
 FROM "reports" r WHERE r."sha256" = t."report_sha256";--> statement-breakpoint
 ALTER TABLE "tasks" DROP COLUMN "report_sha256";--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_source_check" CHECK (source in ('virustotal', 'simulator'));
