@@ -53,9 +53,10 @@ describe("fairness, cancel and retry", () => {
     const running = await stack.t.sql<{ key: string }[]>`
       select key from graphile_worker._private_jobs where locked_at is not null and key like 'lookup:1a%'`;
     expect(running.length).toBeLessThanOrEqual(4);
+    // (The shared one may be done already: the third job's lookup is not waited for here.)
     await waitFor("the cancelled job's running lookups to leave", async () => {
       const keys = await queuedKeys();
-      return keys.filter((key) => key.startsWith("lookup:1a")).join() === `lookup:${shared}`;
+      return keys.filter((key) => key.startsWith("lookup:1a") && key !== `lookup:${shared}`).length === 0;
     }, 10_000);
     // None of them asked VirusTotal after the cancel.
     const late = stack.sim.simulator.requests().filter((r) => r.hash?.startsWith("1a") && r.hash !== shared && new Date(r.at) > cancelledAt);
