@@ -15,8 +15,10 @@ import type { LookupDeps } from "./tasks/lookup";
 export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome | null> {
   // Sleeping holds the lease, so never for longer than half of it (it is renewed after each sleep).
   const maxSleepMs = Math.min(effectiveWindowMs(deps.limits), (deps.leaseSeconds * 1000) / 2);
+  // A lookup the window sent back to the queue comes back at the wake time it was handed.
+  let calledBack = payload.waitingFor?.for === "window";
   for (;;) {
-    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits);
+    const slot = await acquireRequestSlot(deps.db, deps.budget, deps.limits, calledBack);
     if (slot.granted) return null;
     if (slot.cause !== "window") {
       deps.gate.closeForPause(slot.until);
@@ -34,6 +36,7 @@ export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: Lo
       // The worker is stopping: back to the queue, keeping the wake time.
       return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
     }
+    calledBack = true;
     // The job may have been cancelled while we slept: then nobody needs the request.
     if (!(await hasPendingTasks(deps.db, run.hash))) return { kind: "unwanted" };
     const lease = await takeLease(deps.db, run.hash, run.holder, deps.leaseSeconds);

@@ -10,13 +10,15 @@ import type { Pause } from "./pauses";
 
 export type Slot = { granted: true } | { granted: false; until: Date; cause: PauseCause | "window"; reason: string };
 
-export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } | { kind: "wait"; until: Date };
+export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } | { kind: "wait"; until: Date; moveCursor: boolean };
 
 /**
  * Claims one request, or says when to come back. Lookups turned away by a full window are handed wake times one
  * slot interval apart (a cursor per budget), so that they come back one by one as slots free, never all at once.
+ * `calledBack`: this lookup comes back at the wake time it was handed; turned away again (a newcomer took the slot
+ * that freed), it is first in line for the next one rather than sent behind everyone again.
  */
-export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits): Promise<Slot> {
+export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits, calledBack = false): Promise<Slot> {
   return db.transaction(async (tx) => {
     const at = await lockBudget(tx, budget);
     const pause = await getActivePause(tx, budget, at);
@@ -24,7 +26,7 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
 
     const windowMs = effectiveWindowMs(limits);
     const state = await readBudgetState(tx, budget, at, windowMs, limits.perMinute);
-    const decision = decideSlot(state, limits);
+    const decision = decideSlot(state, limits, calledBack);
     switch (decision.kind) {
       case "grant":
         await recordRequest(tx, budget, at, windowMs);
@@ -33,14 +35,14 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
         await startPause(tx, budget, decision.pause);
         return { granted: false, ...decision.pause };
       case "wait":
-        await setWakeCursor(tx, budget, decision.until);
+        if (decision.moveCursor) await setWakeCursor(tx, budget, decision.until);
         return { granted: false, until: decision.until, cause: "window", reason: `${limits.perMinute} requests per ${limits.windowSeconds} s` };
     }
   });
 }
 
 /** The claim's rules, on the state read under the lock. */
-export function decideSlot(state: BudgetState, limits: RequestLimits): SlotDecision {
+export function decideSlot(state: BudgetState, limits: RequestLimits, calledBack = false): SlotDecision {
   // Our own counters say the day's or month's quota is spent: a pause everyone can see, until the reset.
   if (state.month >= limits.perMonth) {
     const reason = `the monthly limit of ${limits.perMonth} VirusTotal requests is used up`;
@@ -55,6 +57,7 @@ export function decideSlot(state: BudgetState, limits: RequestLimits): SlotDecis
   // Full: when the next slot frees, or one slot interval after the last lookup already told to come back. (Wake
   // times handed to lookups since cancelled keep the cursor ahead for a while: at most one interval per lookup
   // that was waiting, and a slot that frees meanwhile still goes to whoever asks.)
+  if (calledBack) return { kind: "wait", until: new Date(state.windowFreeAt!), moveCursor: false };
   const until = Math.max(state.windowFreeAt!, (state.wakeCursor ?? -Infinity) + slotIntervalMs(limits));
-  return { kind: "wait", until: new Date(until) };
+  return { kind: "wait", until: new Date(until), moveCursor: true };
 }

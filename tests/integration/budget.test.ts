@@ -29,6 +29,17 @@ describe("acquireRequestSlot", () => {
     expect(await readUsage(t.db, "vt:a", 60)).toMatchObject({ lastMinute: 3, today: 3, thisMonth: 3 });
   });
 
+  it("puts a lookup that comes back at its wake time and still finds no room first in line, not behind everyone", async () => {
+    const newcomer = await acquireRequestSlot(t.db, "vt:a", limits);
+    const calledBack = await acquireRequestSlot(t.db, "vt:a", limits, true);
+    const after = await acquireRequestSlot(t.db, "vt:a", limits);
+    if (newcomer.granted || calledBack.granted || after.granted) throw new Error("the window should still be full");
+    // The newcomer goes behind the five waiting from the test above; the one called back waits only for the next
+    // free slot, and takes no place in the line (the next newcomer is one interval behind the first, not two).
+    expect(calledBack.until.getTime()).toBeLessThan(newcomer.until.getTime());
+    expect(after.until.getTime() - newcomer.until.getTime()).toBeCloseTo(61_000 / 3, -1);
+  });
+
   it("keeps budgets apart", async () => {
     expect(await acquireRequestSlot(t.db, "simulator", limits)).toEqual({ granted: true });
     expect(await readUsage(t.db, "simulator", 60)).toMatchObject({ today: 1 });
