@@ -10,8 +10,10 @@ import { E2E_ENV, E2E_PORT, E2E_SIMULATOR_PORT, STACK_LOG } from "./settings";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  if (!fs.existsSync(path.join(projectRoot, ".next/BUILD_ID"))) {
-    throw new Error("No production build in .next: run `npx next build` first (`npm run test:e2e` does both).");
+  // The suite's own build (npm run test:e2e sets NEXT_DIST_DIR): `next start` below reads the same variable.
+  const distDir = process.env.NEXT_DIST_DIR || ".next";
+  if (!fs.existsSync(path.join(projectRoot, distDir, "BUILD_ID"))) {
+    throw new Error(`No production build in ${distDir}: run \`npm run test:e2e\` (it builds into .next-e2e, then tests).`);
   }
   for (const port of [E2E_PORT, E2E_SIMULATOR_PORT]) {
     // Something already answering there (a previous run that was killed?) would be tested instead of this build.
