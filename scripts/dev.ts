@@ -1,24 +1,4 @@
-// `npm run dev`: everything a person needs, from a fresh clone, in one command.
-import { startStack } from "./stack";
+// `npm run dev`: everything, with the web app in Next's development server (hot reload; compiles on first request).
+import { runStack } from "./run-stack";
 
-const stack = await startStack({ web: "dev" });
-console.log(`\nHashscan is running at ${stack.url}  (Ctrl-C stops everything)\n`);
-
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  await stack.stop();
-  process.exit(code);
-}
-process.once("SIGINT", () => void shutdown(0));
-process.once("SIGTERM", () => void shutdown(0));
-// If any part dies, stop the rest rather than leave a half-working app.
-for (const child of stack.children) {
-  void child.exited.then((code) => {
-    if (!stopping) {
-      console.error(`[${child.name}] exited (${code}); stopping.`);
-      void shutdown(1);
-    }
-  });
-}
+await runStack("dev");

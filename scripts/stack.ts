@@ -1,5 +1,5 @@
 // The whole app as one unit: database (embedded when DATABASE_URL is unset), migrations, simulator when no key is
-// set, worker, and the web app. `npm run dev` and the end-to-end tests both start it through here.
+// set, worker, and the web app. `npm start`, `npm run dev` and the end-to-end tests all start it through here.
 import { startEmbeddedPostgres } from "../lib/db/embedded";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";

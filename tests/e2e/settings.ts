@@ -1,4 +1,4 @@
-// Where the end-to-end stack runs: ports of its own, so it never clashes with `npm run dev` (3000, 4010, 54329).
+// Where the end-to-end stack runs: ports of its own, so it never clashes with `npm start` (3000, 4010, 54329).
 export const E2E_PORT = 3100;
 export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
 export const E2E_SIMULATOR_PORT = 4110;
