@@ -11,7 +11,12 @@ export interface StackOptions {
   env?: Record<string, string | undefined>;
   onLine?: (name: string, line: string) => void;
   log?: (line: string) => void;
+  /** A child ended while the stack was up (a worker declared dead is restarted instead, as a supervisor would). */
+  onChildExit?: (name: string, code: number | string) => void;
 }
+
+/** The worker's exit code when it found itself declared dead after a silence (worker/index.ts). */
+const WORKER_DECLARED_DEAD = 75;
 
 export interface Stack {
   url: string;
@@ -37,10 +42,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const childEnv = { NEXT_TELEMETRY_DISABLED: "1", ...options.env, DATABASE_URL: databaseUrl };
   const children: Child[] = [];
+  let stopping = false;
   const stop = async () => {
-    await Promise.all(children.reverse().map((child) => child.stop()));
+    stopping = true;
+    await Promise.all([...children].reverse().map((child) => child.stop()));
     await stopDatabase();
   };
+  const watch = (child: Child, restart?: () => Child) => {
+    void child.exited.then((code) => {
+      if (stopping) return;
+      if (restart && code === WORKER_DECLARED_DEAD) {
+        log("The worker was silent for too long, was declared dead and exited: starting a new one.");
+        children[children.indexOf(child)] = restart();
+        return;
+      }
+      options.onChildExit?.(child.name, code);
+    });
+    return child;
+  };
+  const startWorker = (): Child =>
+    watch(spawnChild("worker", [entryPoints.tsx, entryPoints.worker], { env: childEnv, onLine: options.onLine }), startWorker);
 
   try {
     if (settings.vt.source === "simulator") {
@@ -48,15 +69,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         env: { ...childEnv, SIMULATOR_PORT: String(settings.simulator.port) },
         onLine: options.onLine,
       });
-      children.push(simulator);
+      children.push(watch(simulator));
       await waitForHttp(`http://127.0.0.1:${settings.simulator.port}/_simulator/health`, 30_000, simulator);
     }
-    children.push(spawnChild("worker", [entryPoints.tsx, entryPoints.worker], { env: childEnv, onLine: options.onLine }));
+    children.push(startWorker());
     const web = spawnChild("web", [entryPoints.next, options.web, "-p", String(settings.port)], {
       env: childEnv,
       onLine: options.onLine,
     });
-    children.push(web);
+    children.push(watch(web));
     const url = `http://localhost:${settings.port}`;
     await waitForHttp(url, 120_000, web);
     return { url, databaseUrl, children, stop };
