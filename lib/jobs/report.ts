@@ -27,11 +27,16 @@ export async function buildJobReport(db: Db, job: Job, page: ReportPage): Promis
   const afterPosition = page.cursor === undefined ? -1 : decodeCursor(page.cursor);
   const id = job.id;
 
-  const [counts, rows, pause] = await Promise.all([
-    countTasksByStatus(db, id),
-    listTaskResults(db, id, { afterPosition, limit: page.limit + 1 }),
-    getActivePause(db, requestBudget()),
-  ]);
+  // One snapshot for the counts and the rows: read apart, a lookup settling between them showed a job with nothing
+  // pending beside a row still pending.
+  const [counts, rows, pause] = await db.transaction(
+    async (tx) => [
+      await countTasksByStatus(tx, id),
+      await listTaskResults(tx, id, { afterPosition, limit: page.limit + 1 }),
+      await getActivePause(tx, requestBudget()),
+    ] as const,
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
   const hasMore = rows.length > page.limit;
   const shown = hasMore ? rows.slice(0, page.limit) : rows;
   const status = jobStatus(job, counts);
