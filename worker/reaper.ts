@@ -3,7 +3,8 @@
 import type { Db } from "@/lib/db/client";
 import { releaseLeasesOfPools } from "@/lib/db/queries/leases";
 import { deleteDeadLookups, releaseDeadPoolRows, wakeLeaseWaiters, type ReleasedRow } from "@/lib/db/queries/queue";
-import { failTasks, toPgArray } from "@/lib/db/queries/tasks";
+import { toPgArray } from "@/lib/db/queries/pg-array";
+import { failTasks } from "@/lib/db/queries/tasks";
 import { forgetSilentPools } from "@/lib/db/queries/worker-pools";
 import { sql } from "drizzle-orm";
 

@@ -13,6 +13,8 @@ import type { LookupDeps } from "./tasks/lookup";
 
 /** Null once a slot is ours; otherwise the wait to settle. */
 export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome | null> {
+  // Waiting is not an attempt: the lookup comes back as the same attempt it is now.
+  const windowWait = (until: Date): Outcome => ({ kind: "wait", until, waitingFor: { for: "window", budget: deps.budget }, attempt: run.attempt });
   // Sleeping holds the lease, so never for longer than half of it (it is renewed after each sleep).
   const maxSleepMs = Math.min(effectiveWindowMs(deps.limits), (deps.leaseSeconds * 1000) / 2);
   // A lookup the window sent back to the queue comes back at the wake time it was handed.
@@ -22,24 +24,24 @@ export async function waitForSlot(deps: LookupDeps, helpers: JobHelpers, run: Lo
     if (slot.granted) return null;
     if (slot.cause !== "window") {
       deps.gate.closeForPause(slot.until);
-      return { kind: "wait", until: slot.until, waitingFor: { for: "pause", budget: deps.budget, cause: slot.cause }, attempt: payload.attempt };
+      return { kind: "wait", until: slot.until, waitingFor: { for: "pause", budget: deps.budget, cause: slot.cause }, attempt: run.attempt };
     }
     const delay = slot.until.getTime() - Date.now();
     if (delay > maxSleepMs || helpers.abortSignal.aborted) {
       // Fetching more lookups now would only hand out later wake times: stop until sleeping is worth it again.
       deps.gate.closeForWindow(new Date(slot.until.getTime() - maxSleepMs));
-      return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
+      return windowWait(slot.until);
     }
     try {
       await sleep(Math.max(0, delay), undefined, { signal: helpers.abortSignal });
     } catch {
       // The worker is stopping: back to the queue, keeping the wake time.
-      return { kind: "wait", until: slot.until, waitingFor: { for: "window", budget: deps.budget }, attempt: payload.attempt };
+      return windowWait(slot.until);
     }
     calledBack = true;
     // The job may have been cancelled while we slept: then nobody needs the request.
     if (!(await hasPendingTasks(deps.db, run.hash))) return { kind: "unwanted" };
     const lease = await takeLease(deps.db, run.hash, run.holder, deps.leaseSeconds);
-    if (!lease.taken) return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: payload.attempt };
+    if (!lease.taken) return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: run.attempt };
   }
 }

@@ -40,7 +40,8 @@ export type LookupPayload = z.infer<typeof lookupPayloadSchema>;
 declare global {
   namespace GraphileWorker {
     interface Tasks {
-      lookup: LookupPayload;
+      // What may be queued: `attempt` defaults to 1.
+      lookup: z.input<typeof lookupPayloadSchema>;
     }
   }
 }

@@ -96,7 +96,7 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
   const lease = await takeLease(deps.db, hash, run.holder, deps.leaseSeconds);
   if (!lease.taken) {
     // Its holder wakes us when it settles; the lease's expiry bounds the wait if it dies.
-    return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: payload.attempt };
+    return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: run.attempt };
   }
   // The lease's previous holder may have stored the answer between our first look and taking the lease.
   const answered = await answerFromCache(deps, hash);

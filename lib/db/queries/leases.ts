@@ -2,6 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { lookupLeases } from "../schema";
+import { toPgArray } from "./pg-array";
 
 export type Lease = { taken: true } | { taken: false; expiresAt: Date };
 
@@ -29,7 +30,7 @@ export async function releaseLease(db: Executor, hash: string, holder: string) {
 /** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. Returns their names. */
 export async function releaseLeasesOfPools(db: Executor, poolIds: readonly string[]): Promise<string[]> {
   const rows = await db.execute<{ hash: string }>(sql`
-    delete from lookup_leases where split_part(holder, '/', 1) = any(${`{${poolIds.join(",")}}`}::text[])
+    delete from lookup_leases where split_part(holder, '/', 1) = any(${toPgArray(poolIds)}::text[])
     returning hash`);
   return rows.map((row) => row.hash);
 }

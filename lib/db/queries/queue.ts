@@ -15,6 +15,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
 import type { Executor } from "../client";
+import { toPgArray } from "./pg-array";
 
 /** graphile-worker stores priority as a smallint. */
 export const MAX_PRIORITY = 32767;
@@ -177,7 +178,7 @@ export async function wakeLookupsWaitingFor(db: Executor, budget: string, causes
       and (
         j.payload->'waitingFor'->>'budget' <> ${budget}
         or (j.payload->'waitingFor'->>'for' = 'pause'
-            and j.payload->'waitingFor'->>'cause' = any(${`{${causes.join(",")}}`}::text[]))
+            and j.payload->'waitingFor'->>'cause' = any(${toPgArray(causes)}::text[]))
       )
     returning j.id`);
   return rows.length;
@@ -216,7 +217,7 @@ export async function releaseDeadPoolRows(db: Executor, staleSeconds: number): P
       and not exists (select 1 from worker_pools p where p.id = j.locked_by)`);
   const pools = locked.map((row) => row.locked_by);
   if (pools.length === 0) return { pools, spent: [] };
-  const poolArray = `{${pools.join(",")}}`;
+  const poolArray = toPgArray(pools);
   const spent = await db.execute<{ hash: string; attempts: number; keyed: boolean; last_error: string | null }>(sql`
     delete from graphile_worker._private_jobs
     where locked_by = any(${poolArray}::text[]) and (attempts >= max_attempts or key is null)

@@ -6,6 +6,7 @@ import type { ParsedHash } from "@/lib/hashes";
 import type { ReportSummary } from "@/lib/virustotal";
 import type { Executor } from "../client";
 import { tasks, type TaskStatus } from "../schema";
+import { toPgArray } from "./pg-array";
 import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
 
 /** One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes. */
@@ -20,11 +21,6 @@ export async function insertTasks(db: Executor, jobId: string, hashes: readonly 
     ) with ordinality as input(line, hash, hash_type)`);
 }
 
-/** A Postgres array literal sent as one parameter (Drizzle would expand a JS array into one per element).
- * Only for plain tokens: hex digests, numbers and enum names need no quoting. */
-export function toPgArray(values: readonly (string | number)[]): string {
-  return `{${values.join(",")}}`;
-}
 
 /** The columns a completed task keeps from the report it was given. */
 const SNAPSHOT_FROM_REPORT = sql`
