@@ -2,7 +2,7 @@
 // Chromium. The stack runs on its own ports, so it never clashes with `npm run dev`.
 import fs from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { E2E_BASE_URL } from "./tests/e2e/settings";
+import { E2E_BASE_URL, E2E_OUTPUT_DIR } from "./tests/e2e/settings";
 
 // Playwright's own browser downloads are not used: the system Chromium is.
 const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -14,7 +14,7 @@ if (!fs.existsSync(chromiumPath)) {
 
 export default defineConfig({
   testDir: "tests/e2e",
-  outputDir: "test-results",
+  outputDir: E2E_OUTPUT_DIR,
   workers: 1,
   forbidOnly: true,
   reporter: "list",

@@ -12,6 +12,7 @@ import { cachePolicy } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 import { LOOKUP_TASK } from "@/lib/lookups/job";
 import { createVirusTotalClient } from "@/lib/virustotal";
+import { startFoldingCounts } from "./fold-counts";
 import { startHeartbeat } from "./heartbeat";
 import { createLookupTask } from "./tasks/lookup";
 
@@ -26,6 +27,8 @@ const resumed = await resumeLookupsAtStart(db, budget);
 if (resumed > 0) {
   log.info({ event: "lookups_resumed", count: resumed }, "Resuming lookups that waited for a rejected key or another key's budget");
 }
+
+const folding = startFoldingCounts(db);
 
 const events: WorkerEvents = new EventEmitter();
 let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
@@ -99,5 +102,6 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 await runner.promise;
 await heartbeat?.stop();
+await folding.stop();
 await db.$client.end({ timeout: 5 });
 log.info({ event: "worker_stopped" }, "Worker stopped");

@@ -38,15 +38,21 @@ export const pauseSchema = z.object({
 });
 
 export const jobResultSchema = z.object({
+  /** 0-based rank of the hash's first occurrence in the upload. */
+  position: z.number().int(),
   hash: z.string(),
   hashType: z.enum(["md5", "sha1", "sha256"]),
   status: taskStatusSchema,
   sha256: z.string().nullable(),
+  md5: z.string().nullable(),
+  sha1: z.string().nullable(),
   fortinet: z.string().nullable(),
   fortinetCategory: z.string().nullable(),
   detected: z.number().int().nullable(),
   engines: z.number().int().nullable(),
   scanDate: z.iso.datetime().nullable(),
+  meaningfulName: z.string().nullable(),
+  fileType: z.string().nullable(),
   error: z.string().nullable(),
   retryAt: z.iso.datetime().nullable(),
 });
@@ -70,18 +76,61 @@ export const jobReportSchema = z.object({
   pause: pauseSchema.nullable(),
   /** When the last pending lookup should be done, from the job's place in the queue and the allowed rate. */
   estimatedCompletion: z.iso.datetime().nullable(),
+  /** True when the queue ahead was too long to count in full: the job ends no earlier than estimatedCompletion. */
+  estimateIsLowerBound: z.boolean(),
   results: z.array(jobResultSchema),
+  /** The next page of the same filters and sort; null on the last page (and with `since`). */
   nextCursor: z.string().nullable(),
+  /** Pass as `since` to get only the rows that changed after this response (it never skips a late commit). */
+  changeCursor: z.string(),
+  /** With `since`: more changed rows than `limit` are waiting; ask again with the new changeCursor. */
+  moreChanges: z.boolean(),
 });
 
-export const reportQuerySchema = z.object({
+export const REPORT_SORTS = ["position", "detections", "scanDate"] as const;
+
+/** Which rows of a job, in which order: shared by the report, its pages and its export. */
+export const reportFilterSchema = z.object({
+  /** One status or several, comma-separated. */
+  status: z
+    .string()
+    .transform((value) => value.split(",").filter(Boolean))
+    .pipe(z.array(taskStatusSchema, { error: `status must be among ${taskStatusSchema.options.join(", ")}` }).max(5))
+    .optional(),
+  /** `detected`: rows Fortinet detected (it gave a detection name). */
+  fortinet: z.enum(["detected"], { error: "fortinet must be detected" }).optional(),
+  /** Rows at least this many engines detected. */
+  minDetected: z.coerce
+    .number({ error: "minDetected must be a number" })
+    .int("minDetected must be an integer")
+    .min(0, "minDetected must be between 0 and 1000")
+    .max(1000, "minDetected must be between 0 and 1000")
+    .optional(),
+  /** The start of the submitted hash, in hex (any case). */
+  hash: z
+    .string()
+    .regex(/^[0-9a-fA-F]{1,64}$/, "hash must be 1 to 64 hexadecimal characters")
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  sort: z.enum(REPORT_SORTS, { error: `sort must be one of ${REPORT_SORTS.join(", ")}` }).default("position"),
+  /** position: asc by default; detections and scanDate: desc by default (most detected, newest first). */
+  order: z.enum(["asc", "desc"], { error: "order must be asc or desc" }).optional(),
+});
+
+export const reportQuerySchema = reportFilterSchema.extend({
   limit: z.coerce
     .number({ error: "limit must be a number" })
     .int("limit must be an integer")
     .min(1, "limit must be between 1 and 1000")
     .max(1000, "limit must be between 1 and 1000")
     .default(REPORT_PAGE_SIZE),
-  cursor: z.string().optional(),
+  cursor: z.string().max(200, "cursor is not one this API returned").optional(),
+  since: z.string().max(200, "since is not a changeCursor this API returned").optional(),
+});
+
+export const EXPORT_FORMATS = ["csv", "json", "ndjson"] as const;
+export const exportQuerySchema = reportFilterSchema.extend({
+  format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(", ")}` }).default("csv"),
 });
 
 export const serviceStatusSchema = z.object({
@@ -124,3 +173,7 @@ export type CreateJobResponse = z.infer<typeof createJobResponseSchema>;
 export type JobResult = z.infer<typeof jobResultSchema>;
 export type JobReport = z.infer<typeof jobReportSchema>;
 export type JobStatus = z.infer<typeof jobStatusSchema>;
+export type ReportFilter = z.infer<typeof reportFilterSchema>;
+export type ReportQuery = z.infer<typeof reportQuerySchema>;
+export type ExportQuery = z.infer<typeof exportQuerySchema>;
+export type ReportSort = (typeof REPORT_SORTS)[number];

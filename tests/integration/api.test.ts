@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "../../app/api/jobs/route";
 import { GET } from "../../app/api/jobs/[id]/route";
+import { GET as EXPORT } from "../../app/api/jobs/[id]/export/route";
+import { failTasks } from "../../lib/db/queries/tasks";
 import { MAX_UPLOAD_BYTES } from "../../lib/jobs/upload-limits";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -134,7 +136,11 @@ describe("GET /api/jobs/{id}", () => {
     });
     expect(page1.createdAt).toMatch(/Z$/);
     expect(page1.results).toEqual([
-      { hash: hashes[0], hashType: "md5", status: "pending", sha256: null, fortinet: null, fortinetCategory: null, detected: null, engines: null, scanDate: null, error: null, retryAt: null },
+      {
+        position: 0, hash: hashes[0], hashType: "md5", status: "pending", sha256: null, md5: hashes[0], sha1: null,
+        fortinet: null, fortinetCategory: null, detected: null, engines: null, scanDate: null, meaningfulName: null,
+        fileType: null, error: null, retryAt: null,
+      },
       expect.objectContaining({ hash: hashes[1] }),
     ]);
     const page2 = await (await get(created.id, `?limit=2&cursor=${page1.nextCursor}`)).json();
@@ -145,12 +151,55 @@ describe("GET /api/jobs/{id}", () => {
 
   it("rejects a bad limit or cursor, and answers 404 for an unknown job", async () => {
     const created = await (await post(md5, "text/plain")).json();
-    for (const query of ["?limit=0", "?limit=1001", "?limit=abc", "?cursor=garbage"]) {
+    for (const query of [
+      "?limit=0", "?limit=1001", "?limit=abc", "?cursor=garbage", "?status=done", "?sort=name", "?order=up",
+      "?minDetected=-1", "?hash=xyz", "?fortinet=yes", "?since=garbage", `?cursor=${"a".repeat(300)}`,
+    ]) {
       expect(await errorOf(await get(created.id, query))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
     }
     expect(await errorOf(await get("AAAAAAAAAAAAAAAAAAAAAA"))).toMatchObject({
       status: 404,
       body: { error: { code: "not_found" } },
     });
+  });
+});
+
+describe("revalidation and export", () => {
+  const getWith = (id: string, headers: Record<string, string>, query = "") =>
+    GET(new Request(`${BASE}/api/jobs/${id}${query}`, { headers }), { params: Promise.resolve({ id }) });
+  const exportOf = (id: string, query = "") =>
+    EXPORT(new Request(`${BASE}/api/jobs/${id}/export${query}`), { params: Promise.resolve({ id }) });
+
+  it("answers 304 to If-None-Match while the job has not changed, and 200 with a new ETag once it has", async () => {
+    const hashes = ["a".repeat(32), "b".repeat(32)];
+    const created = await (await post(JSON.stringify({ hashes }), "application/json")).json();
+    const first = await get(created.id);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^W\/"/);
+    expect(first.headers.get("cache-control")).toBe("private, no-cache");
+
+    const again = await getWith(created.id, { "if-none-match": etag });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    expect((await getWith(created.id, { "if-none-match": `W/"other", ${etag}` })).status).toBe(304);
+
+    await failTasks(t.db, hashes[0], "test");
+    const changed = await getWith(created.id, { "if-none-match": etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect((await changed.json()).counts.failed).toBe(1);
+  });
+
+  it("exports as a named attachment, and refuses a bad format or an unknown job", async () => {
+    const created = await (await post(JSON.stringify({ hashes: ["c".repeat(32)], name: "Ops" }), "application/json")).json();
+    const csv = await exportOf(created.id, "?format=csv");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-disposition")).toBe(`attachment; filename="hashscan-ops-${created.id}.csv"`);
+    expect((await csv.text()).split("\r\n")[1]).toBe(`${"c".repeat(32)},md5,pending,${"c".repeat(32)},,,,,,,,,,`);
+    const ndjson = await exportOf(created.id, "?format=ndjson&status=pending");
+    expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
+    expect(JSON.parse(await ndjson.text())).toMatchObject({ hash: "c".repeat(32), status: "pending" });
+    expect(await errorOf(await exportOf(created.id, "?format=xlsx"))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+    expect(await errorOf(await exportOf("AAAAAAAAAAAAAAAAAAAAAA"))).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
   });
 });

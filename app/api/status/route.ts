@@ -1,7 +1,7 @@
 import { respond } from "@/lib/api/respond";
 import { getDb } from "@/lib/db/client";
-import { getServiceStatus } from "@/lib/jobs/service-status";
+import { cachedServiceStatus } from "@/lib/jobs/service-status";
 
 export async function GET() {
-  return respond(async () => Response.json(await getServiceStatus(getDb()), { headers: { "cache-control": "no-store" } }));
+  return respond(async () => Response.json(await cachedServiceStatus(getDb()), { headers: { "cache-control": "no-store" } }));
 }

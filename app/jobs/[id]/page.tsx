@@ -15,7 +15,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const db = getDb();
   const job = await findJob(db, id);
   if (!job) notFound();
-  const report = await buildJobReport(db, job, { limit: REPORT_PAGE_SIZE });
+  const { report } = await buildJobReport(db, job, { limit: REPORT_PAGE_SIZE });
 
   return (
     <div className="space-y-6">

@@ -184,11 +184,20 @@ export async function wakeLookupsWaitingFor(db: Executor, budget: string, causes
   return rows.length;
 }
 
-/** Alive rows that run no later than priority `lastPriority`: a job's place in the queue. */
-export async function countLookupsAhead(db: Executor, lastPriority: number): Promise<number> {
+/**
+ * Lookups waiting to run (not running) at or before priority `lastPriority`, a job's place in the queue, counted
+ * up to `cap` along graphile-worker's own index of available rows: the cost stays flat at any queue length.
+ */
+export async function countLookupsAhead(db: Executor, lastPriority: number, cap: number): Promise<{ count: number; capped: boolean }> {
   const [row] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from graphile_worker._private_jobs j where j.priority <= ${lastPriority} and ${ALIVE}`);
-  return row.n;
+    select count(*)::int as n from (
+      select 1 from graphile_worker._private_jobs j
+      where j.is_available and j.priority <= ${lastPriority}
+        and j.task_id = (select id from graphile_worker._private_tasks where identifier = ${LOOKUP_TASK})
+      order by j.priority
+      limit ${cap}
+    ) ahead`);
+  return { count: row.n, capped: row.n >= cap };
 }
 
 export async function countQueuedLookups(db: Executor): Promise<number> {

@@ -1,13 +1,20 @@
 // Every write to tasks, and the reads of a job's tasks. Set-based: a 100,000-hash job is a handful of statements.
 // A task's outcome is written only while it is pending, so every update here is idempotent: run twice, same rows.
-import { and, asc, count, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
 import type { ParsedHash } from "@/lib/hashes";
 import type { ReportSummary } from "@/lib/virustotal";
 import type { Executor } from "../client";
-import { tasks, type TaskStatus } from "../schema";
+import { tasks } from "../schema";
 import { toPgArray } from "./pg-array";
 import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
+
+/**
+ * Set by every write of a task: when, and by which transaction (the change feed's key, lib/db/queries/task-pages).
+ * Inserts get both from the columns' defaults.
+ */
+const touched = { updatedAt: sql`now()`, changedXid: sql`pg_current_xact_id()` };
+const TOUCHED = sql`updated_at = now(), changed_xid = pg_current_xact_id()`;
 
 /** One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes. */
 export async function insertTasks(db: Executor, jobId: string, hashes: readonly ParsedHash[]) {
@@ -24,7 +31,7 @@ export async function insertTasks(db: Executor, jobId: string, hashes: readonly 
 
 /** The columns a completed task keeps from the report it was given. */
 const SNAPSHOT_FROM_REPORT = sql`
-  status = 'completed', error = null, retry_at = null, updated_at = now(),
+  status = 'completed', error = null, retry_at = null, ${TOUCHED},
   sha256 = r.sha256, md5 = r.md5, sha1 = r.sha1, source = r.source, fortinet = r.fortinet,
   fortinet_category = r.fortinet_category, detected = r.detected, engines = r.engines, scan_date = r.scan_date,
   meaningful_name = r.meaningful_name, file_type = r.file_type`;
@@ -50,7 +57,7 @@ export async function completeTasksFromCache(db: Executor, jobId: string, policy
 export async function markTasksNotFoundFromCache(db: Executor, jobId: string, sources: readonly VirusTotalSource[]) {
   await db.execute(sql`
     update tasks t
-    set status = 'not_found', updated_at = now()
+    set status = 'not_found', ${TOUCHED}
     where t.job_id = ${jobId} and t.status = 'pending'
       and exists (
         select 1 from not_found_hashes n
@@ -80,7 +87,7 @@ export function cancelledHashesOfJob(jobId: string) {
 export async function cancelPendingTasks(db: Executor, jobId: string): Promise<number> {
   const rows = await db
     .update(tasks)
-    .set({ status: "cancelled", error: null, retryAt: null, updatedAt: sql`now()` })
+    .set({ status: "cancelled", error: null, retryAt: null, ...touched })
     .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "pending")))
     .returning({ position: tasks.position });
   return rows.length;
@@ -90,7 +97,7 @@ export async function cancelPendingTasks(db: Executor, jobId: string): Promise<n
 export async function reopenFailedTasks(db: Executor, jobId: string): Promise<string[]> {
   const rows = await db
     .update(tasks)
-    .set({ status: "pending", error: null, retryAt: null, updatedAt: sql`now()` })
+    .set({ status: "pending", error: null, retryAt: null, ...touched })
     .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "failed")))
     .returning({ hash: tasks.hash });
   return rows.map((row) => row.hash);
@@ -109,7 +116,7 @@ export async function completeTasksForFile(db: Executor, file: ReportSummary, so
       status: "completed",
       error: null,
       retryAt: null,
-      updatedAt: sql`now()`,
+      ...touched,
       sha256: file.sha256,
       md5: file.md5,
       sha1: file.sha1,
@@ -128,14 +135,14 @@ export async function completeTasksForFile(db: Executor, file: ReportSummary, so
 export async function markTasksNotFound(db: Executor, hash: string) {
   await db
     .update(tasks)
-    .set({ status: "not_found", error: null, retryAt: null, updatedAt: sql`now()` })
+    .set({ status: "not_found", error: null, retryAt: null, ...touched })
     .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
 }
 
 export async function failTasks(db: Executor, hash: string, reason: string) {
   await db
     .update(tasks)
-    .set({ status: "failed", error: reason, retryAt: null, updatedAt: sql`now()` })
+    .set({ status: "failed", error: reason, retryAt: null, ...touched })
     .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
 }
 
@@ -143,45 +150,6 @@ export async function failTasks(db: Executor, hash: string, reason: string) {
 export async function noteTasksWaiting(db: Executor, hash: string, note: { error: string | null; retryAt: Date }) {
   await db
     .update(tasks)
-    .set({ error: note.error, retryAt: note.retryAt, updatedAt: sql`now()` })
+    .set({ error: note.error, retryAt: note.retryAt, ...touched })
     .where(and(eq(tasks.status, "pending"), eq(tasks.hash, hash)));
 }
-
-export type StatusCounts = Record<TaskStatus, number>;
-
-export async function countTasksByStatus(db: Executor, jobId: string): Promise<StatusCounts> {
-  const rows = await db
-    .select({ status: tasks.status, n: count() })
-    .from(tasks)
-    .where(eq(tasks.jobId, jobId))
-    .groupBy(tasks.status);
-  const counts: StatusCounts = { pending: 0, completed: 0, not_found: 0, failed: 0, cancelled: 0 };
-  for (const row of rows) counts[row.status] = row.n;
-  return counts;
-}
-
-/** One page of a job's tasks in input order, with the results they keep; keyset pagination on position. */
-export async function listTaskResults(db: Executor, jobId: string, page: { afterPosition: number; limit: number }) {
-  return db
-    .select({
-      position: tasks.position,
-      hash: tasks.hash,
-      hashType: tasks.hashType,
-      status: tasks.status,
-      error: tasks.error,
-      retryAt: tasks.retryAt,
-      sha256: tasks.sha256,
-      fortinet: tasks.fortinet,
-      fortinetCategory: tasks.fortinetCategory,
-      detected: tasks.detected,
-      engines: tasks.engines,
-      scanDate: tasks.scanDate,
-      source: tasks.source,
-    })
-    .from(tasks)
-    .where(and(eq(tasks.jobId, jobId), gt(tasks.position, page.afterPosition)))
-    .orderBy(asc(tasks.position))
-    .limit(page.limit);
-}
-
-export type TaskResultRow = Awaited<ReturnType<typeof listTaskResults>>[number];

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import type { VirusTotalSource } from "@/lib/env";
 import type { HashType, InvalidLine } from "@/lib/hashes";
 
@@ -20,6 +20,9 @@ export const jobs = pgTable("jobs", {
   // The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue.
   lastPriority: integer("last_priority").notNull().default(0),
 });
+
+/** A transaction id (PostgreSQL's xid8): 64 bits, never wraps. Read and compared as text/bigint in SQL only. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
 
 export const tasks = pgTable(
   "tasks",
@@ -49,16 +52,59 @@ export const tasks = pgTable(
     scanDate: timestamp("scan_date", { withTimezone: true }),
     meaningfulName: text("meaningful_name"),
     fileType: text("file_type"),
+    // The transaction that last wrote the row: a poller's change cursor is the oldest transaction still running
+    // when it read, so a row committed late (by a transaction older than the read) is never skipped.
+    changedXid: xid8("changed_xid").notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     primaryKey({ columns: [t.jobId, t.position] }),
     // The worker completes every pending task of a file, in every job, by any of its names.
     index("tasks_pending_hash_idx").on(t.hash).where(sql`status = 'pending'`),
-    index("tasks_job_status_idx").on(t.jobId, t.status),
+    // Keyset pages of a report: by position within a status, within the detected files, and by the sort keys.
+    index("tasks_job_status_position_idx").on(t.jobId, t.status, t.position),
+    index("tasks_fortinet_detected_idx").on(t.jobId, t.position).where(sql`fortinet is not null`),
+    index("tasks_any_detected_idx").on(t.jobId, t.position).where(sql`detected > 0`),
+    index("tasks_detections_idx").on(t.jobId, sql`coalesce(${t.detected}, -1)`, t.position),
+    index("tasks_scan_date_idx").on(t.jobId, sql`coalesce(${t.scanDate}, '-infinity'::timestamptz)`, t.position),
+    index("tasks_hash_prefix_idx").on(t.jobId, sql`${t.hash} collate "C"`),
+    index("tasks_changes_idx").on(t.jobId, t.changedXid, t.position),
     check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')`),
     check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
     check("tasks_source_check", sql`source in ('virustotal', 'simulator')`),
   ],
+);
+
+/**
+ * A job's task counts by status and its change version (rows written so far), kept as tasks change: a trigger on
+ * tasks appends one delta row per job and statement (append-only, so concurrent lookups never wait on or deadlock
+ * over a job's counter), and the worker folds deltas into job_counts every few seconds. Count = base + deltas.
+ */
+const countColumns = () => ({
+  pending: integer().notNull().default(0),
+  completed: integer().notNull().default(0),
+  notFound: integer("not_found").notNull().default(0),
+  failed: integer().notNull().default(0),
+  cancelled: integer().notNull().default(0),
+  changes: bigint({ mode: "number" }).notNull().default(0),
+});
+
+export const jobCounts = pgTable("job_counts", {
+  jobId: text("job_id")
+    .primaryKey()
+    .references(() => jobs.id, { onDelete: "cascade" }),
+  ...countColumns(),
+});
+
+export const jobCountDeltas = pgTable(
+  "job_count_deltas",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    ...countColumns(),
+  },
+  (t) => [index("job_count_deltas_job_idx").on(t.jobId)],
 );
 
 export type Job = typeof jobs.$inferSelect;

@@ -1,8 +1,13 @@
 import { respond } from "@/lib/api/respond";
 import { getDb } from "@/lib/db/client";
+import { findJob } from "@/lib/db/queries/jobs";
 import { AppError } from "@/lib/errors";
 import { reportQuerySchema } from "@/lib/jobs/api-schema";
-import { getJobReport } from "@/lib/jobs/report";
+import { buildJobReport, readReportState, reportEtag } from "@/lib/jobs/report";
+
+// Pollers revalidate: a weak ETag from the job's change version, and 304 while nothing changed. `private`: a
+// report is for whoever holds its link, never for a shared cache.
+const CACHE_CONTROL = "private, no-cache";
 
 export async function GET(request: Request, ctx: { params: Promise<{ id: string }> }) {
   return respond(async () => {
@@ -10,8 +15,22 @@ export async function GET(request: Request, ctx: { params: Promise<{ id: string 
     const params = Object.fromEntries(new URL(request.url).searchParams);
     const query = reportQuerySchema.safeParse(params);
     if (!query.success) throw new AppError("invalid_parameter", query.error.issues[0].message);
-    const report = await getJobReport(getDb(), id, query.data);
-    if (!report) throw new AppError("not_found", `No job with id ${id}.`);
-    return Response.json(report, { headers: { "cache-control": "no-store" } });
+    const db = getDb();
+    const job = await findJob(db, id);
+    if (!job) throw new AppError("not_found", `No job with id ${id}.`);
+
+    const ifNoneMatch = request.headers.get("if-none-match");
+    if (ifNoneMatch) {
+      const etag = reportEtag(job, await readReportState(db, job));
+      if (matches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { etag, "cache-control": CACHE_CONTROL } });
+    }
+    const { report, etag } = await buildJobReport(db, job, query.data);
+    return Response.json(report, { headers: { etag, "cache-control": CACHE_CONTROL } });
   });
+}
+
+/** If-None-Match holds `*` or a list of tags; weak comparison, as RFC 9110 asks for GET. */
+function matches(header: string, etag: string): boolean {
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return header.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }

@@ -1,0 +1,323 @@
+// Report reads that do not grow with the job: counts kept by triggers (and folded), keyset pages under every
+// filter and sort, the change feed (a late commit is never skipped), the ETag, and the streamed export.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { foldCountDeltas, readJobCounts } from "../../lib/db/queries/job-counts";
+import { findJob } from "../../lib/db/queries/jobs";
+import { completeTasksForFile, failTasks, markTasksNotFound, noteTasksWaiting } from "../../lib/db/queries/tasks";
+import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
+import { exportResponse } from "../../lib/jobs/export";
+import { cancelJob } from "../../lib/jobs/manage";
+import { reportQuerySchema, exportQuerySchema, type JobReport } from "../../lib/jobs/api-schema";
+import { buildJobReport, readReportState, reportEtag } from "../../lib/jobs/report";
+import type { ReportSummary } from "../../lib/virustotal";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("report_reads");
+});
+afterAll(async () => t?.drop());
+
+const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["virustotal", "simulator"] }, lookupMaxAttempts: 5 };
+const md5 = (i: number, prefix = "a") => prefix + i.toString(16).padStart(31, "0");
+
+/** A report for an MD5, with a detection count and scan date derived from i (some without a date). */
+function summary(hash: string, i: number): ReportSummary {
+  return {
+    md5: hash,
+    sha1: `${hash}00000000`,
+    sha256: `${hash}${hash}`,
+    fortinet: i % 3 === 0 ? `W32/Test.${i}!tr` : null,
+    fortinetCategory: i % 3 === 0 ? "malicious" : "undetected",
+    detected: i % 7,
+    engines: 60 + (i % 5),
+    scanDate: i % 4 === 0 ? null : new Date(Date.UTC(2025, 0, 1) + (i % 50) * 3_600_000),
+    meaningfulName: i === 1 ? "=HYPERLINK(\"http://x\")" : `file${i}.exe`,
+    fileType: "Win32 EXE",
+  };
+}
+
+async function actualCounts(jobId: string) {
+  const rows = await t.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from tasks where job_id = ${jobId} group by status`;
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  return {
+    pending: byStatus.pending ?? 0,
+    completed: byStatus.completed ?? 0,
+    notFound: byStatus.not_found ?? 0,
+    failed: byStatus.failed ?? 0,
+    cancelled: byStatus.cancelled ?? 0,
+  };
+}
+
+async function report(jobId: string, params: Record<string, string> = {}): Promise<{ report: JobReport; etag: string }> {
+  const job = (await findJob(t.db, jobId))!;
+  return buildJobReport(t.db, job, reportQuerySchema.parse(params));
+}
+
+describe("job counts kept by triggers", () => {
+  it("match the tasks through every kind of write, before and after folding", async () => {
+    const hashes = Array.from({ length: 40 }, (_, i) => md5(i, "b"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    const check = async () => {
+      const { changes, ...counts } = await readJobCounts(t.db, id);
+      expect(counts).toEqual(await actualCounts(id));
+      return changes;
+    };
+    expect(await check()).toBe(40);
+    for (let i = 0; i < 10; i++) await completeTasksForFile(t.db, summary(hashes[i], i), "simulator");
+    await markTasksNotFound(t.db, hashes[10]);
+    await failTasks(t.db, hashes[11], "boom");
+    await noteTasksWaiting(t.db, hashes[12], { error: "waiting", retryAt: new Date(Date.now() + 60_000) });
+    // Writing a finished task again changes nothing: the trigger sees no row.
+    await completeTasksForFile(t.db, summary(hashes[0], 0), "simulator");
+    const before = await check();
+    expect(before).toBe(40 + 13);
+    expect(await foldCountDeltas(t.db)).toBeGreaterThan(0);
+    expect(await check()).toBe(before);
+    await cancelJob(t.db, id);
+    await check();
+    await foldCountDeltas(t.db);
+    expect(await check()).toBe(before + 28);
+  });
+
+  it("stay right when lookups settle at once across jobs that share files, in opposite orders, without deadlock", async () => {
+    const shared = Array.from({ length: 30 }, (_, i) => md5(i, "c"));
+    const a = await createJob(t.db, { hashes: shared }, options);
+    const b = await createJob(t.db, { hashes: [...shared].reverse() }, options);
+    // 30 transactions at once, each settling one file in both jobs, half of them touching the jobs' rows in the
+    // opposite order, with a fold running in the middle.
+    const settles = shared.map((hash, i) =>
+      t.db.transaction(async (tx) => {
+        if (i % 2) {
+          await tx.execute(`update tasks set error = 'x', changed_xid = pg_current_xact_id() where hash = '${hash}' and job_id = '${b.id}'`);
+        }
+        await completeTasksForFile(tx, summary(hash, i), "simulator");
+      }),
+    );
+    await Promise.all([...settles, foldCountDeltas(t.db)]);
+    await foldCountDeltas(t.db);
+    for (const id of [a.id, b.id]) {
+      const { changes, ...counts } = await readJobCounts(t.db, id);
+      expect(counts).toEqual({ pending: 0, completed: 30, notFound: 0, failed: 0, cancelled: 0 });
+      expect(changes).toBeGreaterThanOrEqual(60);
+    }
+  });
+});
+
+describe("keyset pages under filters and sorts", () => {
+  const n = 230;
+  const hashes = Array.from({ length: n }, (_, i) => md5(i, "d"));
+  let id: string;
+  beforeAll(async () => {
+    ({ id } = await createJob(t.db, { hashes }, options));
+    // Three in four get a report; the rest stay pending, fail or are not found.
+    for (let i = 0; i < n; i++) {
+      if (i % 4 !== 3) await completeTasksForFile(t.db, summary(hashes[i], i), "simulator");
+      else if (i % 8 === 3) await failTasks(t.db, hashes[i], "nope");
+      else if (i % 16 === 7) await markTasksNotFound(t.db, hashes[i]);
+    }
+    await t.sql`analyze tasks`;
+  });
+
+  async function walk(params: Record<string, string>, limit = 17) {
+    const positions: number[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const { report: r } = await report(id, { ...params, limit: String(limit), ...(cursor ? { cursor } : {}) });
+      positions.push(...r.results.map((x) => x.position));
+      if (!r.nextCursor) return positions;
+      cursor = r.nextCursor;
+    }
+    throw new Error("did not end");
+  }
+
+  async function expected(where: string, orderBy: string) {
+    const rows = await t.sql<{ position: number }[]>`
+      select position from tasks where job_id = ${id} and ${t.sql.unsafe(where)} order by ${t.sql.unsafe(orderBy)}`;
+    return rows.map((r) => r.position);
+  }
+
+  const cases: [string, Record<string, string>, string, string][] = [
+    ["position", {}, "true", "position"],
+    ["position desc", { order: "desc" }, "true", "position desc"],
+    ["detections (most first)", { sort: "detections" }, "true", "coalesce(detected, -1) desc, position desc"],
+    ["detections asc", { sort: "detections", order: "asc" }, "true", "coalesce(detected, -1), position"],
+    ["scan date (newest first)", { sort: "scanDate" }, "true", "coalesce(scan_date, '-infinity') desc, position desc"],
+    ["scan date asc", { sort: "scanDate", order: "asc" }, "true", "coalesce(scan_date, '-infinity'), position"],
+    ["status failed", { status: "failed" }, "status = 'failed'", "position"],
+    ["statuses pending,not_found", { status: "pending,not_found" }, "status in ('pending', 'not_found')", "position"],
+    ["Fortinet detected", { fortinet: "detected" }, "fortinet is not null", "position"],
+    ["at least 4 engines, by detections", { minDetected: "4", sort: "detections" }, "detected >= 4", "detected desc, position desc"],
+    ["hash prefix, any case", { hash: "D00000000000000000000000000000" }, "hash like 'd00000000000000000000000000000%'", "position"],
+    ["prefix + completed + scan date", { hash: "d", status: "completed", sort: "scanDate" }, "status = 'completed'", "scan_date desc nulls last, position desc"],
+  ];
+  for (const [name, params, where, orderBy] of cases) {
+    it(`pages through ${name}: every row once, in order`, async () => {
+      const want = await expected(where, orderBy);
+      expect(want.length).toBeGreaterThan(0);
+      expect(await walk(params)).toEqual(want);
+    });
+  }
+
+  it("refuses a cursor replayed under another sort, and a forged one", async () => {
+    const { report: first } = await report(id, { limit: "5" });
+    await expect(report(id, { sort: "detections", cursor: first.nextCursor! })).rejects.toThrow(/another sort/);
+    const forged = Buffer.from("position.a.1.1; drop table tasks").toString("base64url");
+    await expect(report(id, { cursor: forged })).rejects.toThrow(/not one this API returned/);
+  });
+
+  it("uses an index range for a deep page of each sort, never a scan of the job's rows", async () => {
+    const { report: deep } = await report(id, { sort: "detections", limit: "200" });
+    const last = deep.results.at(-1)!;
+    const plan = await t.sql.unsafe(`
+      explain (format json) select position from tasks
+      where job_id = '${id}' and (coalesce(detected, -1), position) < (${last.detected ?? -1}, ${last.position})
+      order by coalesce(detected, -1) desc, position desc limit 51`);
+    const text = JSON.stringify(plan);
+    expect(text).toContain("tasks_detections_idx");
+    expect(text).not.toContain('"Sort"');
+  });
+});
+
+describe("the change feed", () => {
+  it("never skips a row committed after a poll by a transaction that began before it", async () => {
+    const hashes = Array.from({ length: 5 }, (_, i) => md5(i, "e"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    const { report: first } = await report(id);
+
+    // A lookup's transaction writes row 2 and stays open while a poller asks what changed.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const late = t.db.transaction(async (tx) => {
+      await completeTasksForFile(tx, summary(hashes[2], 2), "simulator");
+      written();
+      await held;
+    });
+    await wrote;
+    // Meanwhile another row changes and commits.
+    await markTasksNotFound(t.db, hashes[4]);
+    const { report: second } = await report(id, { since: first.changeCursor });
+    expect(second.results.map((r) => [r.position, r.status])).toEqual([[4, "not_found"]]);
+
+    release();
+    await late;
+    const { report: third } = await report(id, { since: second.changeCursor });
+    expect(third.results.map((r) => [r.position, r.status])).toContainEqual([2, "completed"]);
+    expect(third.counts.completed).toBe(1);
+  });
+
+  it("pages a burst of changes with moreChanges, each changed row at least once", async () => {
+    const hashes = Array.from({ length: 25 }, (_, i) => md5(i, "f"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    const { report: start } = await report(id);
+    for (let i = 0; i < 25; i++) await completeTasksForFile(t.db, summary(hashes[i], i), "simulator");
+    const seen = new Set<number>();
+    let since = start.changeCursor;
+    for (let polls = 0; polls < 10; polls++) {
+      const { report: r } = await report(id, { since, limit: "10" });
+      r.results.forEach((x) => seen.add(x.position));
+      since = r.changeCursor;
+      if (!r.moreChanges) break;
+    }
+    expect(seen.size).toBe(25);
+    const { report: quiet } = await report(id, { since });
+    expect(quiet.results).toEqual([]);
+  });
+
+  it("refuses a since that is not a change cursor, and since with cursor", async () => {
+    const { id } = await createJob(t.db, { hashes: [md5(1, "9")] }, options);
+    await expect(report(id, { since: "bm9wZQ" })).rejects.toThrow(/changeCursor/);
+    const { report: r } = await report(id);
+    await expect(report(id, { since: r.changeCursor, cursor: "x" })).rejects.toThrow(/together/);
+  });
+});
+
+describe("the ETag", () => {
+  it("stays while nothing changes and moves with a task write, a cancel and a pause", async () => {
+    const hashes = [md5(1, "8"), md5(2, "8")];
+    const { id } = await createJob(t.db, { hashes }, options);
+    const tag = async () => {
+      const job = (await findJob(t.db, id))!;
+      return reportEtag(job, await readReportState(t.db, job));
+    };
+    const first = await report(id);
+    expect(await tag()).toBe(first.etag);
+    await foldCountDeltas(t.db);
+    expect(await tag()).toBe(first.etag);
+    await noteTasksWaiting(t.db, hashes[0], { error: "waiting for a slot", retryAt: new Date(Date.now() + 5000) });
+    const second = await tag();
+    expect(second).not.toBe(first.etag);
+    await t.sql`insert into vt_pause (budget, until, cause, reason) select budget, now() + interval '1 hour', 'quota', 'test'
+      from (select ${(await import("../../lib/budget/identity")).requestBudget()} as budget) b`;
+    const third = await tag();
+    expect(third).not.toBe(second);
+    await t.sql`delete from vt_pause`;
+    await cancelJob(t.db, id);
+    expect(await tag()).not.toBe(second);
+  });
+});
+
+describe("the export", () => {
+  async function exported(id: string, params: Record<string, string>) {
+    const job = (await findJob(t.db, id))!;
+    const response = exportResponse(t.db, job, exportQuerySchema.parse(params));
+    return { response, text: await response.text() };
+  }
+
+  it("writes RFC 4180 CSV with every column, formulas neutralised, and names the job in the file name", async () => {
+    const hashes = [md5(1, "7"), md5(2, "7"), md5(3, "7")];
+    const { id } = await createJob(t.db, { hashes, name: "Incident #42: phish" }, options);
+    await completeTasksForFile(t.db, summary(hashes[0], 1), "simulator");
+    await failTasks(t.db, hashes[1], 'said "no", then, left');
+    const { response, text } = await exported(id, { format: "csv" });
+    expect(response.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(response.headers.get("content-disposition")).toBe(`attachment; filename="hashscan-incident-42-phish-${id}.csv"`);
+    const lines = text.split("\r\n");
+    expect(lines[0]).toBe(
+      "hash,type,status,md5,sha1,sha256,fortinet_name,fortinet_category,detected,engines,scan_date,meaningful_name,file_type,error",
+    );
+    expect(lines[1]).toBe(
+      `${hashes[0]},md5,completed,${hashes[0]},${hashes[0]}00000000,${hashes[0]}${hashes[0]},,undetected,1,61,2025-01-01T01:00:00.000Z,"'=HYPERLINK(""http://x"")",Win32 EXE,`,
+    );
+    expect(lines[2]).toBe(`${hashes[1]},md5,failed,${hashes[1]},,,,,,,,,,"said ""no"", then, left"`);
+    expect(lines[3]).toBe(`${hashes[2]},md5,pending,${hashes[2]},,,,,,,,,,`);
+    expect(lines[4]).toBe("");
+    expect(lines).toHaveLength(5);
+  });
+
+  it("writes JSON and NDJSON under the same filters", async () => {
+    const hashes = Array.from({ length: 2500 }, (_, i) => md5(i, "6"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    for (let i = 0; i < 30; i++) await completeTasksForFile(t.db, summary(hashes[i], i), "simulator");
+    const all = JSON.parse((await exported(id, { format: "json" })).text);
+    expect(all).toHaveLength(2500);
+    expect(all[0]).toEqual({
+      hash: hashes[0], hashType: "md5", status: "completed", md5: hashes[0], sha1: `${hashes[0]}00000000`,
+      sha256: `${hashes[0]}${hashes[0]}`, fortinet: "W32/Test.0!tr", fortinetCategory: "malicious", detected: 0,
+      engines: 60, scanDate: null, meaningfulName: "file0.exe", fileType: "Win32 EXE", error: null,
+    });
+    const detected = (await exported(id, { format: "ndjson", fortinet: "detected" })).text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(detected.map((r) => r.hash)).toEqual(hashes.slice(0, 30).filter((_, i) => i % 3 === 0));
+    expect(JSON.parse((await exported(id, { format: "json", status: "failed" })).text)).toEqual([]);
+  });
+
+  it("lets the connection go when the client stops reading", async () => {
+    const hashes = Array.from({ length: 3000 }, (_, i) => md5(i, "5"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    const job = (await findJob(t.db, id))!;
+    for (let round = 0; round < 8; round++) {
+      const response = exportResponse(t.db, job, exportQuerySchema.parse({ format: "ndjson" }));
+      const reader = response.body!.getReader();
+      await reader.read();
+      await reader.read();
+      await reader.cancel();
+    }
+    // The pool (5) would be exhausted, and the export limit reached, had any of them kept its connection.
+    const { text } = await exported(id, { format: "csv", status: "completed" });
+    expect(text.split("\r\n")[0]).toMatch(/^hash,/);
+    const [{ n }] = await t.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%' and datname = current_database()`;
+    expect(n).toBe(0);
+  });
+});
