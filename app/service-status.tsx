@@ -1,19 +1,14 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import type { ServiceStatus } from "@/lib/jobs/api-schema";
+import { LocalTime } from "./local-time";
+import { serviceStatusQuery } from "./service-status-query";
 
 const POLL_MS = 5000;
 
-async function fetchStatus(): Promise<ServiceStatus> {
-  const response = await fetch("/api/status", { cache: "no-store" });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
-
 /** The lookup service under every page: a pause (quota, a rejected key) is said here, wherever the user is. */
 export function ServiceStatusBar() {
-  const { data, isError } = useQuery({ queryKey: ["status"], queryFn: fetchStatus, refetchInterval: POLL_MS });
+  const { data, isError } = useQuery({ ...serviceStatusQuery, refetchInterval: POLL_MS });
   if (isError) {
     return <Bar tone="red">The lookup service cannot be reached right now.</Bar>;
   }
@@ -24,10 +19,13 @@ export function ServiceStatusBar() {
     <>
       {data.pause && (
         <Bar tone={data.pause.cause === "bad_key" ? "red" : "amber"}>
-          <strong>Lookups paused</strong> until {data.pause.until.slice(0, 16).replace("T", " ")} UTC: {data.pause.reason}.
+          <strong>Lookups paused</strong> until <LocalTime iso={data.pause.until} />: {data.pause.reason}.
         </Bar>
       )}
-      <div className="border-b border-slate-200 bg-white text-xs text-slate-500" data-testid="service-status">
+      <div
+        className="border-b border-slate-200 bg-white text-xs text-slate-500 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400"
+        data-testid="service-status"
+      >
         <div className="mx-auto flex max-w-6xl flex-wrap gap-x-4 gap-y-1 px-4 py-1.5">
           <span>
             {data.source === "simulator" ? "Simulator" : "VirusTotal"} requests: {n(usage.lastMinute)}/{n(limits.perMinute)} per{" "}
@@ -36,7 +34,7 @@ export function ServiceStatusBar() {
           </span>
           <span>{n(usage.savedToday)} answered from cache today</span>
           <span>{n(data.waitingLookups)} lookups queued</span>
-          <span className={data.workers.length === 0 ? "font-medium text-red-700" : undefined}>
+          <span className={data.workers.length === 0 ? "font-medium text-red-700 dark:text-red-400" : undefined}>
             {data.workers.length === 0 ? "no worker running" : `${data.workers.length} worker${data.workers.length === 1 ? "" : "s"} running`}
           </span>
         </div>
@@ -46,7 +44,10 @@ export function ServiceStatusBar() {
 }
 
 function Bar({ tone, children }: { tone: "red" | "amber"; children: React.ReactNode }) {
-  const style = tone === "red" ? "bg-red-100 text-red-900" : "bg-amber-100 text-amber-900";
+  const style =
+    tone === "red"
+      ? "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200"
+      : "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-200";
   return (
     <div role="alert" className={`px-4 py-2 text-center text-sm ${style}`}>
       {children}
