@@ -1,0 +1,252 @@
+// `npm run bench [-- --viewers 50 --seconds 20 --big 1000000]`: report reads under a team of viewers, measured on
+// the production build against a database of the bench's own (DATABASE_URL's server if set, else an embedded
+// PostgreSQL under data/bench-postgres). Prints a table and writes bench/results.md and bench/results.json.
+//
+// Seeding: a 100,000-hash job and a 1,000,000-hash job, created as users create them (createJob: tasks and queue
+// rows); six in ten of their tasks are then given a result in one UPDATE (as if looked up), so filters and sorts
+// have something to find. While viewers poll, a writer settles two lookups a second in the 100,000-hash job and
+// folds the counts as the worker does, so the report really changes under them.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { createDb } from "../lib/db/client";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../lib/db/embedded";
+import { foldCountDeltas } from "../lib/db/queries/job-counts";
+import { migrateDatabase } from "../lib/db/migrate";
+import { createJob } from "../lib/jobs/create";
+import { buildIfChanged } from "./build-if-changed";
+import { entryPoints, projectRoot, spawnChild, waitForHttp } from "./processes";
+
+const { values } = parseArgs({
+  options: {
+    viewers: { type: "string", default: "50" },
+    seconds: { type: "string", default: "20" },
+    big: { type: "string", default: "1000000" },
+  },
+});
+const VIEWERS = Number(values.viewers);
+const SECONDS = Number(values.seconds);
+const BIG = Number(values.big);
+const POLL_MS = 2000; // the report page's interval
+const PORT = 3300;
+const BASE = `http://127.0.0.1:${PORT}`;
+const TARGET_MS = 50;
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+// The database.
+let server: EmbeddedServer | undefined;
+const adminUrl = process.env.DATABASE_URL || (server = await startEmbeddedPostgres({ dir: "data/bench-postgres", port: 54369, database: "postgres" })).url;
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+const dbName = `hashscan_bench_${Date.now()}`;
+await admin.unsafe(`create database ${dbName}`);
+const url = new URL(adminUrl);
+url.pathname = `/${dbName}`;
+await migrateDatabase(url.toString());
+const db = createDb(url.toString(), { max: 4 });
+
+async function seedJob(size: number, tag: string): Promise<string> {
+  const started = Date.now();
+  const hashes = Array.from({ length: size }, (_, i) => `${tag}${i.toString(16).padStart(32 - tag.length, "0")}`);
+  const { id } = await createJob(db, { hashes, name: `bench ${size}` }, { cache: { ttlHours: 24, sources: ["simulator"] }, lookupMaxAttempts: 5 });
+  await db.$client`
+    update tasks set status = 'completed', md5 = hash, sha1 = left(md5(hash) || md5(hash), 40), sha256 = md5(hash) || md5(hash),
+      source = 'simulator', detected = (hashtext(hash) & 65535) % 70, engines = 70,
+      fortinet = case when (hashtext(hash) & 65535) % 70 > 20 then 'W32/Bench.' || position || '!tr' end,
+      fortinet_category = case when (hashtext(hash) & 65535) % 70 > 20 then 'malicious' else 'undetected' end,
+      scan_date = now() - ((hashtext(hash) & 65535) * interval '1 minute'), meaningful_name = 'sample.exe',
+      file_type = 'Win32 EXE', updated_at = now(), changed_xid = pg_current_xact_id()
+    where job_id = ${id} and position % 10 < 6`;
+  while ((await foldCountDeltas(db)) > 0);
+  log(`seeded a ${size.toLocaleString("en")}-task job in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return id;
+}
+
+log(`database ${dbName} on ${server ? "an embedded PostgreSQL" : "DATABASE_URL's server"}`);
+const jobId = await seedJob(100_000, "be");
+const bigId = BIG > 0 ? await seedJob(BIG, "bf") : null;
+await db.$client`vacuum analyze`;
+
+// The web app as users run it.
+await buildIfChanged();
+const web = spawnChild("web", [entryPoints.next, "start", "-p", String(PORT)], {
+  env: { DATABASE_URL: url.toString(), VT_API_KEY: "", NODE_ENV: "production", NEXT_DIST_DIR: "" },
+  onLine: () => {},
+});
+await waitForHttp(`${BASE}/api/status`, 60_000, web);
+
+// The writer: two lookups a second settle in the 100,000-task job; counts folded every 2 s, as the worker does.
+let writing = true;
+const writer = (async () => {
+  let settled = 0;
+  let lastFold = Date.now();
+  while (writing) {
+    await db.$client`
+      update tasks set status = 'not_found', updated_at = now(), changed_xid = pg_current_xact_id()
+      where job_id = ${jobId} and position = (
+        select position from tasks where job_id = ${jobId} and status = 'pending' order by position limit 1)`;
+    settled += 1;
+    if (Date.now() - lastFold > 2000) {
+      await foldCountDeltas(db);
+      lastFold = Date.now();
+    }
+    await sleep(500);
+  }
+  return settled;
+})();
+
+interface Sample {
+  ms: number;
+  status: number;
+}
+
+interface Answer {
+  status: number;
+  etag: string | null;
+  body: string;
+}
+type Viewer = (previous?: Answer) => { path: string; headers?: Record<string, string> };
+
+/** `VIEWERS` pollers, each asking every POLL_MS for SECONDS; a viewer gives its next request from its last answer. */
+async function poll(name: string, makeViewer: () => Viewer) {
+  const samples: Sample[] = [];
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: VIEWERS }, async () => {
+      const next = makeViewer();
+      let previous: Answer | undefined;
+      await sleep(Math.random() * POLL_MS);
+      while (Date.now() < end) {
+        const started = performance.now();
+        const request = next(previous);
+        const response = await fetch(BASE + request.path, { headers: request.headers });
+        const body = await response.text();
+        const ms = performance.now() - started;
+        if (response.status !== 200 && response.status !== 304) throw new Error(`${name}: HTTP ${response.status} ${body}`);
+        samples.push({ ms, status: response.status });
+        previous = { status: response.status, etag: response.headers.get("etag"), body };
+        await sleep(Math.max(0, POLL_MS - ms));
+      }
+    }),
+  );
+  return summarise(name, samples);
+}
+
+function summarise(name: string, samples: Sample[]) {
+  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return {
+    name,
+    requests: samples.length,
+    notModified: samples.filter((s) => s.status === 304).length,
+    p50: at(0.5),
+    p95: at(0.95),
+    max: sorted[sorted.length - 1],
+  };
+}
+
+/** A viewer of one URL that revalidates with the ETag of its last 200, as the report page does. */
+const revalidating = (pathOf: string) => (): Viewer => {
+  let etag: string | undefined;
+  return (previous) => {
+    if (previous?.status === 200) etag = previous.etag ?? undefined;
+    return { path: pathOf, headers: etag ? { "if-none-match": etag } : undefined };
+  };
+};
+
+async function json(pathOf: string) {
+  const response = await fetch(BASE + pathOf);
+  if (!response.ok) throw new Error(`${pathOf}: HTTP ${response.status}`);
+  return response.json() as Promise<{ nextCursor: string | null; changeCursor: string }>;
+}
+
+// Warm the app (first requests compile nothing in production, but fill caches and the pool).
+for (let i = 0; i < 30; i++) await json(`/api/jobs/${jobId}?limit=100`);
+
+// A cursor 90,000 rows deep, walked as a client would.
+let deep: string | null = null;
+for (let i = 0; i < 90; i++) deep = (await json(`/api/jobs/${jobId}?limit=1000${deep ? `&cursor=${deep}` : ""}`)).nextCursor;
+
+const results = [];
+log(`${VIEWERS} viewers, each polling every ${POLL_MS / 1000} s for ${SECONDS} s per scenario`);
+results.push(await poll("first page, revalidating (as the page polls)", revalidating(`/api/jobs/${jobId}?limit=100`)));
+results.push(await poll("first page, full body every time", () => () => ({ path: `/api/jobs/${jobId}?limit=100` })));
+results.push(await poll("deep page (rows 90,001–90,100)", revalidating(`/api/jobs/${jobId}?limit=100&cursor=${deep}`)));
+results.push(
+  await poll("filtered page (Fortinet detected, by detections)", revalidating(`/api/jobs/${jobId}?limit=100&fortinet=detected&sort=detections`)),
+);
+results.push(
+  await poll("incremental poll (since the last changeCursor)", (): Viewer => {
+    let since: string | undefined;
+    return (previous) => {
+      if (previous?.status === 200) since = (JSON.parse(previous.body) as { changeCursor: string }).changeCursor;
+      return { path: `/api/jobs/${jobId}?limit=100${since ? `&since=${since}` : ""}` };
+    };
+  }),
+);
+results.push(await poll("service status (/api/status)", () => () => ({ path: "/api/status" })));
+
+writing = false;
+const settled = await writer;
+
+// One viewer of the big job, one poll after another.
+const single = [];
+if (bigId) {
+  for (const [name, query] of [
+    ["1,000,000-task job: first page", "limit=100"],
+    ["1,000,000-task job: Fortinet detected, by scan date", "limit=100&fortinet=detected&sort=scanDate"],
+  ] as const) {
+    const samples: Sample[] = [];
+    for (let i = 0; i < 40; i++) {
+      const started = performance.now();
+      const response = await fetch(`${BASE}/api/jobs/${bigId}?${query}`);
+      await response.arrayBuffer();
+      samples.push({ ms: performance.now() - started, status: response.status });
+    }
+    single.push(summarise(name.replace("1,000,000", BIG.toLocaleString("en")), samples));
+  }
+}
+
+await web.stop();
+await db.$client.end({ timeout: 5 });
+await admin.unsafe(`drop database ${dbName} with (force)`);
+await admin.end();
+await server?.stop();
+
+// The report.
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const row = (r: ReturnType<typeof summarise>) =>
+  `| ${r.name} | ${r.requests} | ${r.notModified} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.max)} | ${r.p95 <= TARGET_MS ? "✓" : "✗"} ≤ ${TARGET_MS} ms |`;
+const lines = [
+  `# Hashscan benchmark`,
+  "",
+  `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model.trim()} · Node ${process.version} · ${server ? "embedded PostgreSQL" : "PostgreSQL from DATABASE_URL"} · production build`,
+  "",
+  `## Report reads: ${VIEWERS} viewers of a 100,000-task job, each polling every ${POLL_MS / 1000} s for ${SECONDS} s`,
+  "",
+  `While they polled, ${settled} lookups settled in the job (2 a second) and counts were folded every 2 s.`,
+  "",
+  "| scenario | requests | 304 | p50 | p95 | max | target (p95) |",
+  "|---|---:|---:|---:|---:|---:|---|",
+  ...results.map(row),
+  "",
+  ...(single.length
+    ? [`## One viewer of a ${BIG.toLocaleString("en")}-task job, 40 polls in a row`, "", "| scenario | requests | 304 | p50 | p95 | max | target (p95) |", "|---|---:|---:|---:|---:|---:|---|", ...single.map(row), ""]
+    : []),
+];
+const report = lines.join("\n");
+console.log(`\n${report}`);
+fs.mkdirSync(path.join(projectRoot, "bench"), { recursive: true });
+fs.writeFileSync(path.join(projectRoot, "bench/results.md"), `${report}\n`);
+fs.writeFileSync(
+  path.join(projectRoot, "bench/results.json"),
+  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single }, null, 2)}\n`,
+);
+const missed = [...results, ...single].filter((r) => r.p95 > TARGET_MS);
+if (missed.length) log(`missed the target: ${missed.map((r) => r.name).join("; ")}`);
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
