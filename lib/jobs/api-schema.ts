@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./upload-limits";
 
+/** A job id as newJobId makes it (16 random bytes, base64url): anything else names no job, and is never queried. */
+export const isJobId = (id: string) => /^[A-Za-z0-9_-]{22}$/.test(id);
+
 export const jobNameSchema = z
   .string()
   .trim()

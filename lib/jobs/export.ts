@@ -12,6 +12,8 @@ import { toResult, toTaskFilter, toTaskOrder } from "./report";
 const BATCH_ROWS = 1000;
 /** Each export holds a pooled connection for as long as its client reads: a few at a time per process. */
 const MAX_CONCURRENT_EXPORTS = 4;
+/** An export whose client reads nothing for this long is ended. */
+const IDLE_MS = 60_000;
 let running = 0;
 
 /** The exported fields, in order: CSV header → JobResult field. */
@@ -73,21 +75,28 @@ export function exportFileName(job: Pick<Job, "id" | "name">, format: ExportQuer
   return `hashscan-${name ? `${name}-` : ""}${job.id}.${format}`;
 }
 
-/** The export as an HTTP response whose body streams; the cursor closes when the client goes away. */
+/**
+ * The export as an HTTP response whose body streams. Nothing is reserved until the body is first read (a HEAD, or
+ * a client gone before the body is sent, costs nothing); from then on, the export holds a pooled connection and one
+ * of MAX_CONCURRENT_EXPORTS slots until the last row, the client going away, or IDLE_MS without a read.
+ */
 export function exportResponse(db: Db, job: Job, query: ExportQuery): Response {
   if (running >= MAX_CONCURRENT_EXPORTS) {
     throw new AppError("unavailable", "Too many exports are running on this server; try again in a few seconds.");
   }
-  running += 1;
-  let released = false;
-  const release = () => {
-    if (!released) running -= 1;
-    released = true;
-  };
   const format = query.format;
   const batches = streamTasks(db, job.id, { filter: toTaskFilter(query), order: toTaskOrder(query), batch: BATCH_ROWS });
   const encoder = new TextEncoder();
   let count = 0;
+  let holding = false;
+  let idle: NodeJS.Timeout | undefined;
+
+  const finish = async () => {
+    clearTimeout(idle);
+    if (holding) running -= 1;
+    holding = false;
+    await batches.return(undefined);
+  };
 
   const body = new ReadableStream<Uint8Array>(
     {
@@ -96,12 +105,17 @@ export function exportResponse(db: Db, job: Job, query: ExportQuery): Response {
         if (format === "json") controller.enqueue(encoder.encode("["));
       },
       async pull(controller) {
+        clearTimeout(idle);
+        if (!holding) {
+          holding = true;
+          running += 1;
+        }
         try {
           const next = await batches.next();
           if (next.done) {
             if (format === "json") controller.enqueue(encoder.encode(count === 0 ? "]\n" : "\n]\n"));
             controller.close();
-            release();
+            await finish();
             return;
           }
           const records = next.value.map(toExportRecord);
@@ -111,18 +125,25 @@ export function exportResponse(db: Db, job: Job, query: ExportQuery): Response {
           else text = records.map((r, i) => `${count + i === 0 ? "\n" : ",\n"}${JSON.stringify(r)}`).join("");
           count += records.length;
           controller.enqueue(encoder.encode(text));
+          // A client that stops reading (but keeps the connection) must not keep the cursor and the slot forever.
+          idle = setTimeout(() => {
+            log.warn({ job: job.id, rows: count }, "Export abandoned: the client stopped reading");
+            controller.error(new Error("export idle"));
+            void finish();
+          }, IDLE_MS);
+          idle.unref();
         } catch (error) {
           log.error({ err: error, job: job.id }, "Export failed mid-stream");
-          release();
           controller.error(error);
+          await finish();
         }
       },
       async cancel() {
-        release();
-        await batches.return(undefined);
+        await finish();
       },
     },
-    { highWaterMark: 1 },
+    // Read on demand only: no row is fetched before the client asks for the body.
+    { highWaterMark: 0 },
   );
 
   return new Response(body, {

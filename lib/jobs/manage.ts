@@ -12,6 +12,9 @@ import {
 } from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
+import { isJobId } from "./api-schema";
+
+const noSuchJob = (id: string) => new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
 
 /**
  * The job's pending tasks end as cancelled, and lookups that no other job's pending task wants leave the queue.
@@ -19,9 +22,10 @@ import { AppError } from "@/lib/errors";
  * decides "wanted" in a statement that runs after: a job created just before has committed its tasks by then.
  */
 export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number }> {
+  if (!isJobId(id)) throw noSuchJob(id);
   return retryingTransaction(db, async (tx) => {
     const job = await findJobForUpdate(tx, id);
-    if (!job) throw new AppError("not_found", `No job with id ${id}.`);
+    if (!job) throw noSuchJob(id);
     // Cancelled already: nothing is pending (a cancelled job cannot be retried), so there is nothing to do.
     if (job.cancelledAt) return { cancelled: 0 };
     // Nobody adds a lookup row while we decide which ones nobody wants (queue.ts, lockKeySpace).
@@ -36,9 +40,10 @@ export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number
 }
 
 export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: number): Promise<{ retried: number }> {
+  if (!isJobId(id)) throw noSuchJob(id);
   return retryingTransaction(db, async (tx) => {
     const job = await findJobForUpdate(tx, id);
-    if (!job) throw new AppError("not_found", `No job with id ${id}.`);
+    if (!job) throw noSuchJob(id);
     if (job.cancelledAt) throw new AppError("conflict", "This job was cancelled; submit its hashes again instead.");
     const hashes = await reopenFailedTasks(tx, id);
     if (hashes.length > 0) {

@@ -11,15 +11,16 @@ import {
   listChangedTasks,
   listTaskPage,
   readChangeHorizon,
-  type ChangeCursor,
+  type ChangeWindow,
   type TaskFilter,
+  type TaskKey,
   type TaskOrder,
   type TaskRow,
 } from "@/lib/db/queries/task-pages";
 import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import { toPauseJson, type JobReport, type JobResult, type JobStatus, type ReportFilter, type ReportQuery } from "./api-schema";
+import { isJobId, toPauseJson, type JobReport, type JobResult, type JobStatus, type ReportFilter, type ReportQuery } from "./api-schema";
 
 /** A report query as parsed from a request; sort defaults to position. */
 export type ReportRequest = Omit<ReportQuery, "sort"> & { sort?: ReportQuery["sort"] };
@@ -50,70 +51,101 @@ export async function readReportState(db: Executor, job: Job): Promise<ReportSta
  */
 export function reportEtag(job: Job, state: ReportState): string {
   const pause = state.pause ? `${state.pause.until.getTime()}.${state.pause.cause}` : "none";
-  return `W/"r${REPORT_SHAPE}.${state.counts.changes}.${job.cancelledAt ? "c" : "o"}.${pause}"`;
+  return `W/"r${REPORT_SHAPE}.${env().vt.source}.${state.counts.changes}.${job.cancelledAt ? "c" : "o"}.${pause}"`;
+}
+
+/** A report request checked and decoded: which rows, in which order, from where. */
+export interface ReportPlan {
+  limit: number;
+  filter: TaskFilter;
+  order: TaskOrder;
+  after?: TaskKey;
+  since?: SinceCursor;
+}
+
+/** Checks a request's cursors before anything is read: a bad one is a 400, whatever the job's state. */
+export function planReport(query: ReportRequest): ReportPlan {
+  const filter = toTaskFilter(query);
+  const order = toTaskOrder(query);
+  if (query.since !== undefined) {
+    if (query.cursor !== undefined) throw new AppError("invalid_parameter", "cursor and since cannot be used together");
+    const sorted = query.sort !== undefined && query.sort !== "position";
+    const filtered = query.status || query.fortinet || query.minDetected || query.hash || sorted || query.order;
+    // A row that leaves a filter would never be reported as changed: the feed is every changed row, filtered by its reader.
+    if (filtered) throw new AppError("invalid_parameter", "since returns every changed row: it takes no filter, sort or order");
+    return { limit: query.limit, filter: {}, order, since: decodeSinceCursor(query.since) };
+  }
+  return { limit: query.limit, filter, order, after: query.cursor === undefined ? undefined : decodePageCursor(query.cursor, order) };
+}
+
+/** The job, or null when there is none with this id (an id of the wrong shape is never queried). */
+export async function findReportJob(db: Executor, id: string): Promise<Job | null> {
+  return isJobId(id) ? ((await findJob(db, id)) ?? null) : null;
 }
 
 export async function getJobReport(db: Db, id: string, query: ReportRequest): Promise<JobReport | null> {
-  const job = await findJob(db, id);
+  const job = await findReportJob(db, id);
   return job ? (await buildJobReport(db, job, query)).report : null;
 }
 
 /** The report of a job already read (the report page reads it once for its own header too), and its ETag. */
-export async function buildJobReport(db: Db, job: Job, query: ReportRequest): Promise<{ report: JobReport; etag: string }> {
-  const filter = toTaskFilter(query);
-  const order = toTaskOrder(query);
-  if (query.since !== undefined && query.cursor !== undefined) {
-    throw new AppError("invalid_parameter", "cursor and since cannot be used together");
-  }
-  const since = query.since === undefined ? undefined : decodeChangeCursor(query.since);
-  const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor, order);
+export async function buildJobReport(db: Db, job: Job, query: ReportRequest | ReportPlan): Promise<{ report: JobReport; etag: string }> {
+  const plan = "filter" in query ? query : planReport(query);
+  const { since, limit } = plan;
 
-  // One snapshot for the counts, the rows and the change horizon: read apart, a lookup settling between them
-  // showed a job with nothing pending beside a row still pending, or let a change cursor skip a row.
-  const { state, rows, horizon } = await db.transaction(
+  // One snapshot for the job, its counts, the rows and the change horizon: read apart, a lookup settling between
+  // them showed a job with nothing pending beside a row still pending, a cancel showed a job "completed", or a
+  // change window missed a row.
+  const snapshot = await db.transaction(
     async (tx) => {
-      const state = await readReportState(tx, job);
-      const rows = since
-        ? await listChangedTasks(tx, job.id, { filter, since, limit: query.limit + 1 })
-        : await listTaskPage(tx, job.id, { filter, order, after, limit: query.limit + 1 });
-      return { state, rows, horizon: await readChangeHorizon(tx) };
+      const current = (await findJob(tx, job.id)) ?? job;
+      const state = await readReportState(tx, current);
+      const horizon = await readChangeHorizon(tx);
+      const window: ChangeWindow | undefined = since && { from: since.from, to: since.to ?? maxXid(horizon, since.from), after: since.after };
+      const rows = window
+        ? await listChangedTasks(tx, job.id, { window, limit: limit + 1 })
+        : await listTaskPage(tx, job.id, { filter: plan.filter, order: plan.order, after: plan.after, limit: limit + 1 });
+      return { job: current, state, rows, horizon, window };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
-  const hasMore = rows.length > query.limit;
-  const shown = hasMore ? rows.slice(0, query.limit) : rows;
+  const { state, rows, horizon, window } = snapshot;
+  const current = snapshot.job;
+  const hasMore = rows.length > limit;
+  const shown = hasMore ? rows.slice(0, limit) : rows;
   const last = shown[shown.length - 1];
   const { counts, pause } = state;
 
-  let changeCursor: ChangeCursor = { horizon: maxXid(horizon, since?.horizon) };
-  if (since && hasMore) changeCursor = { horizon: since.horizon, after: { xid: last.changedXid, position: last.position } };
-  const eta = counts.pending > 0 ? await estimate(db, job, pause?.until ?? null) : null;
+  // The next window starts where this one ends; while it has more rows than a response holds, it is paged.
+  let next: SinceCursor = { from: window ? window.to : horizon };
+  if (window && hasMore) next = { from: window.from, to: window.to, after: { xid: last.changedXid, position: last.position } };
+  const eta = counts.pending > 0 ? await estimate(db, current, pause?.until ?? null) : null;
 
   const report: JobReport = {
-    id: job.id,
-    name: job.name,
-    createdAt: job.createdAt.toISOString(),
-    status: jobStatus(job, counts),
+    id: current.id,
+    name: current.name,
+    createdAt: current.createdAt.toISOString(),
+    status: jobStatus(current, counts),
     source: env().vt.source,
     counts: {
-      total: job.total,
+      total: current.total,
       pending: counts.pending,
       completed: counts.completed,
       notFound: counts.notFound,
       failed: counts.failed,
       cancelled: counts.cancelled,
     },
-    duplicates: job.duplicates,
-    invalidCount: job.invalidCount,
+    duplicates: current.duplicates,
+    invalidCount: current.invalidCount,
     pause: toPauseJson(pause),
     estimatedCompletion: eta?.at?.toISOString() ?? null,
     estimateIsLowerBound: eta?.lowerBound ?? false,
     results: shown.map((row) => toResult(row, pause?.until ?? null)),
-    nextCursor: !since && hasMore ? encodePageCursor(order, last) : null,
-    changeCursor: encodeChangeCursor(changeCursor),
-    moreChanges: since !== undefined && hasMore,
+    nextCursor: !window && hasMore ? encodePageCursor(plan.order, last) : null,
+    changeCursor: encodeSinceCursor(next),
+    moreChanges: window !== undefined && hasMore,
   };
-  return { report, etag: reportEtag(job, state) };
+  return { report, etag: reportEtag(current, state) };
 }
 
 export function toTaskFilter(query: Partial<ReportFilter>): TaskFilter {
@@ -186,38 +218,64 @@ function upcoming(date: Date | null): string | null {
   return date && date.getTime() > Date.now() ? date.toISOString() : null;
 }
 
-function maxXid(a: string, b: string | undefined): string {
-  return b !== undefined && BigInt(b) > BigInt(a) ? b : a;
+function maxXid(a: string, b: string): string {
+  return BigInt(b) > BigInt(a) ? b : a;
+}
+
+/** A change cursor: the next window starts at `from`; while a window is paged, it also holds its end and place. */
+interface SinceCursor {
+  from: string;
+  to?: string;
+  after?: { xid: string; position: number };
 }
 
 // Cursors are opaque to clients: base64url of a short text. A page cursor names its sort, so it cannot be replayed
-// under another one; a change cursor holds transaction ids.
+// under another one; a change cursor holds transaction ids. Every part is checked here, so that a forged cursor is
+// a 400, never a database error.
 function encodePageCursor(order: TaskOrder, row: TaskRow): string {
   return Buffer.from(`${order.sort}.${order.descending ? "d" : "a"}.${row.position}.${row.sortKey}`).toString("base64url");
 }
 
-function decodePageCursor(cursor: string, order: TaskOrder) {
-  const match = /^(position|detections|scanDate)\.([ad])\.(\d{1,9})\.(.{1,64})$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match) throw new AppError("invalid_parameter", "cursor is not one this API returned");
+const INT4_MAX = 2 ** 31 - 1;
+const XID8_MAX = 2n ** 63n - 1n;
+
+function decodePageCursor(cursor: string, order: TaskOrder): TaskKey {
+  const bad = () => new AppError("invalid_parameter", "cursor is not one this API returned");
+  const match = /^(position|detections|scanDate)\.([ad])\.(\d{1,10})\.(.{1,64})$/.exec(Buffer.from(cursor, "base64url").toString());
+  if (!match) throw bad();
   if (match[1] !== order.sort || (match[2] === "d") !== order.descending) {
     throw new AppError("invalid_parameter", "cursor belongs to another sort order; start again without it");
   }
+  const position = Number(match[3]);
   const key = match[4];
-  const valid =
-    order.sort === "scanDate" ? /^(-infinity|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)$/.test(key) : /^-?\d{1,10}$/.test(key);
-  if (!valid) throw new AppError("invalid_parameter", "cursor is not one this API returned");
-  return { position: Number(match[3]), key };
+  if (position > INT4_MAX) throw bad();
+  if (order.sort === "scanDate") {
+    if (key !== "-infinity" && !isUtcMicros(key)) throw bad();
+  } else if (!/^-?\d{1,10}$/.test(key) || Number(key) < -1 || Number(key) > INT4_MAX) {
+    throw bad();
+  }
+  return { position, key };
 }
 
-function encodeChangeCursor(cursor: ChangeCursor): string {
-  const after = cursor.after ? `.${cursor.after.xid}.${cursor.after.position}` : "";
-  return Buffer.from(`c${cursor.horizon}${after}`).toString("base64url");
+/** "2025-01-31T12:00:00.000000Z", a real date from year 1 (PostgreSQL has no year 0). */
+function isUtcMicros(text: string): boolean {
+  const match = /^(\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.exec(text);
+  if (!match || match[1] === "0000") return false;
+  const date = new Date(`${text.slice(0, 23)}Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 19) === text.slice(0, 19);
 }
 
-function decodeChangeCursor(cursor: string): ChangeCursor {
-  const match = /^c(\d{1,19})(?:\.(\d{1,19})\.(\d{1,9}))?$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match || BigInt(match[1]) > 2n ** 63n - 1n || (match[2] && BigInt(match[2]) > 2n ** 63n - 1n)) {
+function encodeSinceCursor(cursor: SinceCursor): string {
+  const paging = cursor.to && cursor.after ? `.${cursor.to}.${cursor.after.xid}.${cursor.after.position}` : "";
+  return Buffer.from(`c${cursor.from}${paging}`).toString("base64url");
+}
+
+function decodeSinceCursor(cursor: string): SinceCursor {
+  const match = /^c(\d{1,19})(?:\.(\d{1,19})\.(\d{1,19})\.(\d{1,10}))?$/.exec(Buffer.from(cursor, "base64url").toString());
+  const valid = match && [match[1], match[2], match[3]].every((x) => x === undefined || BigInt(x) <= XID8_MAX);
+  if (!match || !valid || (match[4] !== undefined && Number(match[4]) > INT4_MAX)) {
     throw new AppError("invalid_parameter", "since is not a changeCursor this API returned");
   }
-  return { horizon: match[1], after: match[2] ? { xid: match[2], position: Number(match[3]) } : undefined };
+  if (match[2] === undefined) return { from: match[1] };
+  return { from: match[1], to: match[2], after: { xid: match[3], position: Number(match[4]) } };
 }

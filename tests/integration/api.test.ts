@@ -157,6 +157,9 @@ describe("GET /api/jobs/{id}", () => {
     ]) {
       expect(await errorOf(await get(created.id, query))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
     }
+    for (const id of ["\u0000", "a%00b", "x".repeat(5000), "AAAAAAAAAAAAAAAAAAAAA\ud800"]) {
+      expect(await errorOf(await get(id))).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+    }
     expect(await errorOf(await get("AAAAAAAAAAAAAAAAAAAAAA"))).toMatchObject({
       status: 404,
       body: { error: { code: "not_found" } },

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["virustotal", "simulator"] }, lookupMaxAttempts: 5 };
-const md5 = (i: number, prefix = "a") => prefix + i.toString(16).padStart(31, "0");
+const md5 = (i: number, prefix = "a") => prefix + i.toString(16).padStart(32 - prefix.length, "0");
 
 /** A report for an MD5, with a detection count and scan date derived from i (some without a date). */
 function summary(hash: string, i: number): ReportSummary {
@@ -149,6 +149,9 @@ describe("keyset pages under filters and sorts", () => {
     ["Fortinet detected", { fortinet: "detected" }, "fortinet is not null", "position"],
     ["at least 4 engines, by detections", { minDetected: "4", sort: "detections" }, "detected >= 4", "detected desc, position desc"],
     ["hash prefix, any case", { hash: "D00000000000000000000000000000" }, "hash like 'd00000000000000000000000000000%'", "position"],
+    ["pending, by detections (all alike: by position)", { status: "pending", sort: "detections" }, "status = 'pending'", "position desc"],
+    ["completed, by detections asc", { status: "completed", sort: "detections", order: "asc" }, "status = 'completed'", "detected, position"],
+    ["failed or not found, by scan date asc", { status: "failed,not_found", sort: "scanDate", order: "asc" }, "status in ('failed', 'not_found')", "position"],
     ["prefix + completed + scan date", { hash: "d", status: "completed", sort: "scanDate" }, "status = 'completed'", "scan_date desc nulls last, position desc"],
   ];
   for (const [name, params, where, orderBy] of cases) {
@@ -162,8 +165,17 @@ describe("keyset pages under filters and sorts", () => {
   it("refuses a cursor replayed under another sort, and a forged one", async () => {
     const { report: first } = await report(id, { limit: "5" });
     await expect(report(id, { sort: "detections", cursor: first.nextCursor! })).rejects.toThrow(/another sort/);
-    const forged = Buffer.from("position.a.1.1; drop table tasks").toString("base64url");
-    await expect(report(id, { cursor: forged })).rejects.toThrow(/not one this API returned/);
+    const forge = (text: string) => Buffer.from(text).toString("base64url");
+    for (const [params, text] of [
+      [{}, "position.a.1.1; drop table tasks"],
+      [{ sort: "detections" }, "detections.d.1.9999999999"],
+      [{ sort: "detections" }, "detections.d.9999999999.5"],
+      [{ sort: "scanDate" }, "scanDate.d.1.2024-13-45T99:99:99.000000Z"],
+      [{ sort: "scanDate" }, "scanDate.d.1.0000-01-01T00:00:00.000000Z"],
+      [{ sort: "scanDate" }, "scanDate.d.1.2024-02-30T00:00:00.000000Z"],
+    ] as [Record<string, string>, string][]) {
+      await expect(report(id, { ...params, cursor: forge(text) })).rejects.toThrow(/not one this API returned/);
+    }
   });
 
   it("uses an index range for a deep page of each sort, never a scan of the job's rows", async () => {
@@ -180,57 +192,101 @@ describe("keyset pages under filters and sorts", () => {
 });
 
 describe("the change feed", () => {
+  /** Opens a transaction that writes a row and stays open until released: a lookup settling slowly. */
+  async function holdWrite(write: (tx: Parameters<Parameters<TestDatabase["db"]["transaction"]>[0]>[0]) => Promise<void>) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const done = t.db.transaction(async (tx) => {
+      await write(tx);
+      written();
+      await held;
+    });
+    await wrote;
+    return async () => {
+      release();
+      await done;
+    };
+  }
+
+  async function follow(id: string, since: string, limit = 100) {
+    const seen: [number, string][] = [];
+    for (let polls = 0; polls < 50; polls++) {
+      const { report: r } = await report(id, { since, limit: String(limit) });
+      seen.push(...r.results.map((x) => [x.position, x.status] as [number, string]));
+      since = r.changeCursor;
+      if (!r.moreChanges) return { seen, since };
+    }
+    throw new Error("the feed never caught up");
+  }
+
   it("never skips a row committed after a poll by a transaction that began before it", async () => {
     const hashes = Array.from({ length: 5 }, (_, i) => md5(i, "e"));
     const { id } = await createJob(t.db, { hashes }, options);
     const { report: first } = await report(id);
 
-    // A lookup's transaction writes row 2 and stays open while a poller asks what changed.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let written!: () => void;
-    const wrote = new Promise<void>((resolve) => (written = resolve));
-    const late = t.db.transaction(async (tx) => {
-      await completeTasksForFile(tx, summary(hashes[2], 2), "simulator");
-      written();
-      await held;
-    });
-    await wrote;
-    // Meanwhile another row changes and commits.
+    // A lookup's transaction writes row 2 and stays open while another row changes and commits, and a poller asks.
+    const commitLate = await holdWrite((tx) => completeTasksForFile(tx, summary(hashes[2], 2), "simulator"));
     await markTasksNotFound(t.db, hashes[4]);
-    const { report: second } = await report(id, { since: first.changeCursor });
-    expect(second.results.map((r) => [r.position, r.status])).toEqual([[4, "not_found"]]);
+    const second = await follow(id, first.changeCursor);
+    // Nothing is final while the older transaction runs: row 4 waits for it rather than race past it.
+    expect(second.seen).toEqual([]);
 
-    release();
-    await late;
-    const { report: third } = await report(id, { since: second.changeCursor });
-    expect(third.results.map((r) => [r.position, r.status])).toContainEqual([2, "completed"]);
-    expect(third.counts.completed).toBe(1);
+    await commitLate();
+    const third = await follow(id, second.since);
+    expect(third.seen).toEqual([
+      [2, "completed"],
+      [4, "not_found"],
+    ]);
+    expect((await follow(id, third.since)).seen).toEqual([]);
   });
 
-  it("pages a burst of changes with moreChanges, each changed row at least once", async () => {
+  it("loses no row that commits while a burst of changes is being paged", async () => {
+    const hashes = Array.from({ length: 6 }, (_, i) => md5(i, "a1"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    const { report: start } = await report(id);
+    for (let i = 1; i < 6; i++) await markTasksNotFound(t.db, hashes[i]);
+    // Page 1 of the burst, then row 0 written and committed by a transaction that began meanwhile.
+    const { report: page1 } = await report(id, { since: start.changeCursor, limit: "2" });
+    expect(page1.moreChanges).toBe(true);
+    const commit = await holdWrite((tx) => failTasks(tx, hashes[0], "late"));
+    await commit();
+    const rest = await follow(id, page1.changeCursor, 2);
+    // Row 0's transaction began after the burst's window was fixed: it comes in the next window, at the next poll.
+    const next = await follow(id, rest.since, 2);
+    const seen = new Set([...page1.results, ...rest.seen, ...next.seen].map((r) => ("position" in r ? r.position : r[0])));
+    expect([...seen].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("pages a burst of changes with moreChanges, each changed row once", async () => {
     const hashes = Array.from({ length: 25 }, (_, i) => md5(i, "f"));
     const { id } = await createJob(t.db, { hashes }, options);
     const { report: start } = await report(id);
     for (let i = 0; i < 25; i++) await completeTasksForFile(t.db, summary(hashes[i], i), "simulator");
-    const seen = new Set<number>();
-    let since = start.changeCursor;
-    for (let polls = 0; polls < 10; polls++) {
-      const { report: r } = await report(id, { since, limit: "10" });
-      r.results.forEach((x) => seen.add(x.position));
-      since = r.changeCursor;
-      if (!r.moreChanges) break;
-    }
-    expect(seen.size).toBe(25);
-    const { report: quiet } = await report(id, { since });
-    expect(quiet.results).toEqual([]);
+    const { seen, since } = await follow(id, start.changeCursor, 10);
+    expect(seen.map(([p]) => p).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect((await follow(id, since)).seen).toEqual([]);
   });
 
-  it("refuses a since that is not a change cursor, and since with cursor", async () => {
+  it("refuses a since that is not a change cursor, since with cursor, and since with a filter", async () => {
     const { id } = await createJob(t.db, { hashes: [md5(1, "9")] }, options);
     await expect(report(id, { since: "bm9wZQ" })).rejects.toThrow(/changeCursor/);
     const { report: r } = await report(id);
     await expect(report(id, { since: r.changeCursor, cursor: "x" })).rejects.toThrow(/together/);
+    await expect(report(id, { since: r.changeCursor, status: "failed" })).rejects.toThrow(/every changed row/);
+    await expect(report(id, { since: Buffer.from(`c${"9".repeat(19)}`).toString("base64url") })).rejects.toThrow(/changeCursor/);
+  });
+});
+
+describe("a cancel committed while a report is read", () => {
+  it("shows the job cancelled, not completed", async () => {
+    const { id } = await createJob(t.db, { hashes: [md5(1, "b1"), md5(2, "b1")] }, options);
+    const stale = (await findJob(t.db, id))!;
+    await cancelJob(t.db, id);
+    const { report: r } = await buildJobReport(t.db, stale, reportQuerySchema.parse({}));
+    expect(r.status).toBe("cancelled");
+    expect(r.counts.cancelled).toBe(2);
   });
 });
 
@@ -301,6 +357,16 @@ describe("the export", () => {
     const detected = (await exported(id, { format: "ndjson", fortinet: "detected" })).text.trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(detected.map((r) => r.hash)).toEqual(hashes.slice(0, 30).filter((_, i) => i % 3 === 0));
     expect(JSON.parse((await exported(id, { format: "json", status: "failed" })).text)).toEqual([]);
+  });
+
+  it("reserves nothing for a response whose body is never read (a HEAD, a client gone before the body)", async () => {
+    const { id } = await createJob(t.db, { hashes: [md5(1, "c1")] }, options);
+    const job = (await findJob(t.db, id))!;
+    for (let i = 0; i < 10; i++) exportResponse(t.db, job, exportQuerySchema.parse({ format: i % 2 ? "ndjson" : "csv" }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [{ n }] = await t.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%' and datname = current_database()`;
+    expect(n).toBe(0);
+    expect((await exported(id, { format: "ndjson" })).text).toContain(md5(1, "c1"));
   });
 
   it("lets the connection go when the client stops reading", async () => {

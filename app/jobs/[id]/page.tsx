@@ -1,10 +1,9 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
-import { findJob } from "@/lib/db/queries/jobs";
 import { reportFilterSchema } from "@/lib/jobs/api-schema";
 import { REPORT_PAGE_SIZE } from "@/lib/jobs/upload-limits";
-import { buildJobReport } from "@/lib/jobs/report";
+import { buildJobReport, findReportJob } from "@/lib/jobs/report";
 import { plural } from "@/lib/plural";
 import { LocalTime } from "../../local-time";
 import { InvalidLines } from "./invalid-lines";
@@ -22,7 +21,7 @@ export default async function JobPage({
 }) {
   const { id } = await params;
   const db = getDb();
-  const job = await findJob(db, id);
+  const job = await findReportJob(db, id);
   if (!job) notFound();
   // The filters in the address (a shared link keeps them); anything unreadable there is ignored, not an error page.
   const given = Object.fromEntries(Object.entries(await searchParams).filter((e): e is [string, string] => typeof e[1] === "string"));

@@ -95,16 +95,23 @@ function filterSql(jobId: string, filter: TaskFilter): SQL {
   return sql.join(parts, sql` and `);
 }
 
-function orderSql(order: TaskOrder, after?: TaskKey): { where: SQL; orderBy: SQL; key: SQL } {
+function orderSql(order: TaskOrder, filter: TaskFilter, after?: TaskKey): { where: SQL; orderBy: SQL; key: SQL } {
   const { expr, cast, text } = SORT_KEY[order.sort];
+  // Only completed tasks carry detections and scan dates: among the others, every key is the lowest, and the order
+  // is the position's alone — an index range on (job_id, status, position) instead of a walk past other rows.
+  const statuses = filter.statuses ?? [];
+  const keyIsConstant = order.sort !== "position" && statuses.length > 0 && !statuses.includes("completed");
+  const ordered = order.sort === "position" || keyIsConstant ? sql`position` : expr;
   const direction = order.descending ? sql`desc` : sql`asc`;
-  const orderBy = order.sort === "position" ? sql`position ${direction}` : sql`${expr} ${direction}, position ${direction}`;
-  if (!after) return { where: sql`true`, orderBy, key: text };
+  const orderBy = ordered === expr ? sql`${expr} ${direction}, position ${direction}` : sql`position ${direction}`;
+  // Completed tasks always have a detection count: their part of the index starts at 0.
+  const bound = order.sort === "detections" && statuses.length === 1 && statuses[0] === "completed" ? sql`${expr} >= 0` : sql`true`;
+  if (!after) return { where: bound, orderBy, key: text };
   const comparison = order.descending ? sql`<` : sql`>`;
   const where =
-    order.sort === "position"
-      ? sql`position ${comparison} ${after.position}`
-      : sql`(${expr}, position) ${comparison} (${after.key}::${cast}, ${after.position})`;
+    ordered === expr
+      ? sql`${bound} and (${expr}, position) ${comparison} (${after.key}::${cast}, ${after.position})`
+      : sql`position ${comparison} ${after.position}`;
   return { where, orderBy, key: text };
 }
 
@@ -114,7 +121,7 @@ export async function listTaskPage(
   jobId: string,
   page: { filter: TaskFilter; order: TaskOrder; after?: TaskKey; limit: number },
 ): Promise<TaskRow[]> {
-  const { where, orderBy, key } = orderSql(page.order, page.after);
+  const { where, orderBy, key } = orderSql(page.order, page.filter, page.after);
   return db.execute<TaskRow>(sql`
     select ${columns(key)} from tasks
     where ${filterSql(jobId, page.filter)} and ${where}
@@ -122,34 +129,34 @@ export async function listTaskPage(
     limit ${page.limit}`);
 }
 
-/** Where a change feed starts: rows written by transactions from `horizon` on, after (xid, position) when paging. */
-export interface ChangeCursor {
-  horizon: string;
+/**
+ * A window of the change feed: rows last written by transactions in [from, to), after (xid, position) when paging.
+ * `to` is the oldest transaction still running when the window was opened (readChangeHorizon): every transaction
+ * below it has ended, so the window's rows are final — none can commit into it later — and the next window starts
+ * where this one ends. A row written again shows up again, in a later window.
+ */
+export interface ChangeWindow {
+  from: string;
+  to: string;
   after?: { xid: string; position: number };
 }
 
 /**
- * The oldest transaction still running, as this snapshot sees it: every row written by a transaction this snapshot
- * does not see has a changed_xid at or above it. Read it in the same transaction as the rows it follows.
+ * The oldest transaction still running, as this snapshot sees it: every transaction below it has ended, and the
+ * rows it wrote are visible to this snapshot if it committed. Read it in the transaction that reads the rows.
  */
 export async function readChangeHorizon(db: Executor): Promise<string> {
   const [row] = await db.execute<{ horizon: string }>(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`);
   return row.horizon;
 }
 
-/** The tasks written since a cursor, in (transaction, position) order; a row written again shows up again. */
-export async function listChangedTasks(
-  db: Executor,
-  jobId: string,
-  feed: { filter: TaskFilter; since: ChangeCursor; limit: number },
-): Promise<TaskRow[]> {
-  const { horizon, after } = feed.since;
-  const start = after
-    ? sql`(changed_xid, position) > (${after.xid}::xid8, ${after.position}) and changed_xid >= ${horizon}::xid8`
-    : sql`changed_xid >= ${horizon}::xid8`;
+/** The tasks of a window of the change feed, in (transaction, position) order. */
+export async function listChangedTasks(db: Executor, jobId: string, feed: { window: ChangeWindow; limit: number }): Promise<TaskRow[]> {
+  const { from, to, after } = feed.window;
+  const start = after ? sql`(changed_xid, position) > (${after.xid}::xid8, ${after.position})` : sql`true`;
   return db.execute<TaskRow>(sql`
     select ${columns(SORT_KEY.position.text)} from tasks
-    where ${filterSql(jobId, feed.filter)} and ${start}
+    where job_id = ${jobId} and changed_xid >= ${from}::xid8 and changed_xid < ${to}::xid8 and ${start}
     order by changed_xid, position
     limit ${feed.limit}`);
 }
@@ -161,9 +168,9 @@ const dialect = new PgDialect();
  * `batch` rows at a time: memory stays flat whatever the job's size. Stop iterating to close the cursor.
  */
 export async function* streamTasks(db: Db, jobId: string, query: { filter: TaskFilter; order: TaskOrder; batch: number }) {
-  const { orderBy, key } = orderSql(query.order);
+  const { where, orderBy, key } = orderSql(query.order, query.filter);
   const statement = dialect.sqlToQuery(sql`
-    select ${columns(key)} from tasks where ${filterSql(jobId, query.filter)} order by ${orderBy}`);
+    select ${columns(key)} from tasks where ${filterSql(jobId, query.filter)} and ${where} order by ${orderBy}`);
   const client = db.$client;
   const reserved = await client.reserve();
   try {

@@ -1,9 +1,8 @@
 import { respond } from "@/lib/api/respond";
 import { getDb } from "@/lib/db/client";
-import { findJob } from "@/lib/db/queries/jobs";
 import { AppError } from "@/lib/errors";
 import { reportQuerySchema } from "@/lib/jobs/api-schema";
-import { buildJobReport, readReportState, reportEtag } from "@/lib/jobs/report";
+import { buildJobReport, findReportJob, planReport, readReportState, reportEtag } from "@/lib/jobs/report";
 
 // Pollers revalidate: a weak ETag from the job's change version, and 304 while nothing changed. `private`: a
 // report is for whoever holds its link, never for a shared cache.
@@ -15,16 +14,17 @@ export async function GET(request: Request, ctx: { params: Promise<{ id: string 
     const params = Object.fromEntries(new URL(request.url).searchParams);
     const query = reportQuerySchema.safeParse(params);
     if (!query.success) throw new AppError("invalid_parameter", query.error.issues[0].message);
+    const plan = planReport(query.data);
     const db = getDb();
-    const job = await findJob(db, id);
-    if (!job) throw new AppError("not_found", `No job with id ${id}.`);
+    const job = await findReportJob(db, id);
+    if (!job) throw new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
 
     const ifNoneMatch = request.headers.get("if-none-match");
     if (ifNoneMatch) {
       const etag = reportEtag(job, await readReportState(db, job));
       if (matches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { etag, "cache-control": CACHE_CONTROL } });
     }
-    const { report, etag } = await buildJobReport(db, job, query.data);
+    const { report, etag } = await buildJobReport(db, job, plan);
     return Response.json(report, { headers: { etag, "cache-control": CACHE_CONTROL } });
   });
 }
