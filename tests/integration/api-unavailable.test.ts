@@ -23,6 +23,7 @@ it("answers 503 unavailable for writes and reads", async () => {
   expect(await created.json()).toEqual({
     error: { code: "unavailable", message: "The database is unavailable; try again shortly." },
   });
-  const read = await GET(new Request("http://x/api/jobs/abc"), { params: Promise.resolve({ id: "abc" }) });
+  const id = "AAAAAAAAAAAAAAAAAAAAAA";
+  const read = await GET(new Request(`http://x/api/jobs/${id}`), { params: Promise.resolve({ id }) });
   expect(read.status).toBe(503);
 });
