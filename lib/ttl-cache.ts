@@ -1,19 +1,36 @@
 // A read shared by every request of one process for a few seconds: under many pollers, one query per period.
 // Only for reads that may be a little stale (what the service looks like), never for anything a decision rests on.
 
-/** Returns `compute()`'s value, recomputed at most every `ttlMs`; callers during a computation share it. */
+/**
+ * Returns `compute()`'s value, recomputed at most every `ttlMs`; callers during a computation share it. Past the
+ * period, a value younger than twice the period is still returned at once while a fresh one is computed behind it
+ * (stale-while-revalidate), so that no poller waits on the slow read; an older one is waited for.
+ */
 export function ttlCache<T>(ttlMs: number, compute: () => Promise<T>): () => Promise<T> {
-  let value: { at: number; promise: Promise<T> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (value && now - value.at < ttlMs) return value.promise;
-    const promise = compute();
-    const entry = { at: now, promise };
-    value = entry;
-    // A failure is not kept: the next caller asks again.
-    promise.catch(() => {
-      if (value === entry) value = undefined;
+  let current: { at: number; value: T } | undefined;
+  let pending: Promise<T> | undefined;
+
+  const refresh = () => {
+    if (pending) return pending;
+    const started = Date.now();
+    const promise = compute().then((value) => {
+      current = { at: started, value };
+      return value;
     });
+    // A failure is not kept: the next caller asks again.
+    const settled = () => (pending = undefined);
+    promise.then(settled, settled);
+    pending = promise;
     return promise;
+  };
+
+  return () => {
+    const age = current ? Date.now() - current.at : Infinity;
+    if (current && age < ttlMs) return Promise.resolve(current.value);
+    if (current && age < 2 * ttlMs) {
+      refresh().catch(() => {});
+      return Promise.resolve(current.value);
+    }
+    return refresh();
   };
 }

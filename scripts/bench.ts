@@ -187,9 +187,39 @@ results.push(
   }),
 );
 results.push(await poll("service status (/api/status)", () => () => ({ path: "/api/status" })));
+if (bigId) {
+  results.push(await poll(`${BIG.toLocaleString("en")}-task job, unchanged, revalidating`, revalidating(`/api/jobs/${bigId}?limit=100`)));
+}
 
 writing = false;
 const settled = await writer;
+
+/** The web process's resident memory now and at its peak, from /proc (Linux). */
+function webMemory(): { rssMb: number; peakMb: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${web.process.pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+// Exports of the whole 100,000-task job, one after another, with the web process's memory around them.
+const exports: { format: string; seconds: number; megabytes: number; rows: number }[] = [];
+const memoryBefore = webMemory();
+for (const format of ["csv", "json", "ndjson"]) {
+  const started = performance.now();
+  const response = await fetch(`${BASE}/api/jobs/${jobId}/export?format=${format}`);
+  let bytes = 0;
+  let newlines = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    for (const byte of chunk) if (byte === 10) newlines += 1;
+  }
+  exports.push({ format, seconds: (performance.now() - started) / 1000, megabytes: bytes / 1e6, rows: format === "json" ? newlines - 2 : newlines - (format === "csv" ? 1 : 0) });
+}
+const memoryAfter = webMemory();
 
 // One viewer of the big job, one poll after another.
 const single = [];
@@ -235,6 +265,16 @@ const lines = [
   ...(single.length
     ? [`## One viewer of a ${BIG.toLocaleString("en")}-task job, 40 polls in a row`, "", "| scenario | requests | 304 | p50 | p95 | max | target (p95) |", "|---|---:|---:|---:|---:|---:|---|", ...single.map(row), ""]
     : []),
+  `## Export of the 100,000-task job, whole, one format after another`,
+  "",
+  "| format | rows | size | time |",
+  "|---|---:|---:|---:|",
+  ...exports.map((e) => `| ${e.format} | ${e.rows.toLocaleString("en")} | ${e.megabytes.toFixed(1)} MB | ${e.seconds.toFixed(1)} s |`),
+  "",
+  memoryBefore && memoryAfter
+    ? `Web process memory: ${memoryBefore.rssMb.toFixed(0)} MB resident before the exports, ${memoryAfter.rssMb.toFixed(0)} MB after; peak over the whole run ${memoryAfter.peakMb.toFixed(0)} MB.`
+    : "Web process memory: not readable here (no /proc).",
+  "",
 ];
 const report = lines.join("\n");
 console.log(`\n${report}`);
@@ -242,7 +282,7 @@ fs.mkdirSync(path.join(projectRoot, "bench"), { recursive: true });
 fs.writeFileSync(path.join(projectRoot, "bench/results.md"), `${report}\n`);
 fs.writeFileSync(
   path.join(projectRoot, "bench/results.json"),
-  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single, exports, memoryBefore, memoryAfter }, null, 2)}\n`,
 );
 const missed = [...results, ...single].filter((r) => r.p95 > TARGET_MS);
 if (missed.length) log(`missed the target: ${missed.map((r) => r.name).join("; ")}`);
