@@ -14,7 +14,7 @@ const BADGE: Record<JobResult["status"], [string, string]> = {
 
 // Below md, rows are cards: cells stack, each with its column's name before it.
 const CELL =
-  "block px-3 py-1 md:table-cell md:py-2 max-md:before:mr-2 max-md:before:text-xs max-md:before:font-medium max-md:before:text-slate-500 max-md:before:content-[attr(data-label)]";
+  "block px-3 py-1 md:table-cell md:py-2 max-md:before:mr-2 max-md:before:text-xs max-md:before:font-medium max-md:before:font-sans max-md:before:text-slate-500 max-md:before:content-[attr(data-label)]";
 
 export function ResultsTable({ results, caption }: { results: JobResult[]; caption: string }) {
   return (
@@ -77,7 +77,12 @@ function StatusCell({ result }: { result: JobResult }) {
   return (
     <div className="inline-block align-top md:block">
       <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${style}`}>{label}</span>
-      {result.error && <p className="mt-1 max-w-xs text-xs text-red-700 dark:text-red-400">{result.error}</p>}
+      {result.error && (
+        // A pending lookup's note says what it waits for; only a failure is red.
+        <p className={`mt-1 max-w-xs text-xs ${result.status === "failed" ? "text-red-700 dark:text-red-400" : "text-amber-800 dark:text-amber-300"}`}>
+          {result.error}
+        </p>
+      )}
       {result.retryAt && (
         <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
           next try <LocalTime iso={result.retryAt} />
