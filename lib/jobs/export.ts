@@ -12,8 +12,9 @@ import { toResult, toTaskFilter, toTaskOrder } from "./report";
 const BATCH_ROWS = 1000;
 /** Each export holds a pooled connection for as long as its client reads: a few at a time per process. */
 const MAX_CONCURRENT_EXPORTS = 4;
-/** An export whose client reads nothing for this long is ended. */
+/** An export whose client reads nothing for this long is ended (the first read comes sooner, or never). */
 const IDLE_MS = 60_000;
+const FIRST_READ_MS = 10_000;
 let running = 0;
 
 /** The exported fields, in order: CSV header → JobResult field. */
@@ -76,45 +77,65 @@ export function exportFileName(job: Pick<Job, "id" | "name">, format: ExportQuer
 }
 
 /**
- * The export as an HTTP response whose body streams. Nothing is reserved until the body is first read (a HEAD, or
- * a client gone before the body is sent, costs nothing); from then on, the export holds a pooled connection and one
- * of MAX_CONCURRENT_EXPORTS slots until the last row, the client going away, or IDLE_MS without a read.
+ * The export as an HTTP response whose body streams. It takes one of MAX_CONCURRENT_EXPORTS slots at once, and a
+ * pooled connection only when the body is first read (a HEAD, or a client gone before the body, never touches the
+ * database); both are given back at the last row, when the client goes away, or after a wait without a read
+ * (FIRST_READ_MS before the first, IDLE_MS between two).
  */
 export function exportResponse(db: Db, job: Job, query: ExportQuery): Response {
   if (running >= MAX_CONCURRENT_EXPORTS) {
     throw new AppError("unavailable", "Too many exports are running on this server; try again in a few seconds.");
   }
+  running += 1;
   const format = query.format;
   const batches = streamTasks(db, job.id, { filter: toTaskFilter(query), order: toTaskOrder(query), batch: BATCH_ROWS });
   const encoder = new TextEncoder();
   let count = 0;
-  let holding = false;
+  let ended = false;
   let idle: NodeJS.Timeout | undefined;
 
   const finish = async () => {
     clearTimeout(idle);
-    if (holding) running -= 1;
-    holding = false;
+    if (ended) return;
+    ended = true;
+    running -= 1;
     await batches.return(undefined);
+  };
+  const finishQuietly = () =>
+    finish().catch((error: unknown) => log.warn({ err: error, job: job.id }, "Closing an export's cursor failed"));
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const waitForRead = (ms: number) => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      log.warn({ job: job.id, rows: count }, "Export abandoned: the client stopped reading");
+      try {
+        controller.error(new Error("export idle"));
+      } catch {
+        // already closed
+      }
+      void finishQuietly();
+    }, ms);
+    idle.unref();
   };
 
   const body = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        if (format === "csv") controller.enqueue(encoder.encode(csvLines([], true)));
-        if (format === "json") controller.enqueue(encoder.encode("["));
+      start(c) {
+        controller = c;
+        if (format === "csv") c.enqueue(encoder.encode(csvLines([], true)));
+        if (format === "json") c.enqueue(encoder.encode("["));
+        waitForRead(FIRST_READ_MS);
       },
-      async pull(controller) {
+      async pull(c) {
         clearTimeout(idle);
-        if (!holding) {
-          holding = true;
-          running += 1;
-        }
         try {
           const next = await batches.next();
+          // The client went away while the batch was read: cancel() has closed the stream already.
+          if (ended) return;
           if (next.done) {
-            if (format === "json") controller.enqueue(encoder.encode(count === 0 ? "]\n" : "\n]\n"));
-            controller.close();
+            if (format === "json") c.enqueue(encoder.encode(count === 0 ? "]\n" : "\n]\n"));
+            c.close();
             await finish();
             return;
           }
@@ -124,22 +145,17 @@ export function exportResponse(db: Db, job: Job, query: ExportQuery): Response {
           else if (format === "ndjson") text = records.map((r) => `${JSON.stringify(r)}\n`).join("");
           else text = records.map((r, i) => `${count + i === 0 ? "\n" : ",\n"}${JSON.stringify(r)}`).join("");
           count += records.length;
-          controller.enqueue(encoder.encode(text));
-          // A client that stops reading (but keeps the connection) must not keep the cursor and the slot forever.
-          idle = setTimeout(() => {
-            log.warn({ job: job.id, rows: count }, "Export abandoned: the client stopped reading");
-            controller.error(new Error("export idle"));
-            void finish();
-          }, IDLE_MS);
-          idle.unref();
+          c.enqueue(encoder.encode(text));
+          waitForRead(IDLE_MS);
         } catch (error) {
+          if (ended) return;
           log.error({ err: error, job: job.id }, "Export failed mid-stream");
-          controller.error(error);
-          await finish();
+          c.error(error);
+          await finishQuietly();
         }
       },
       async cancel() {
-        await finish();
+        await finishQuietly();
       },
     },
     // Read on demand only: no row is fetched before the client asks for the body.

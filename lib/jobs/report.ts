@@ -101,7 +101,11 @@ export async function buildJobReport(db: Db, job: Job, query: ReportRequest | Re
       const current = (await findJob(tx, job.id)) ?? job;
       const state = await readReportState(tx, current);
       const horizon = await readChangeHorizon(tx);
-      const window: ChangeWindow | undefined = since && { from: since.from, to: since.to ?? maxXid(horizon, since.from), after: since.after };
+      if (since && BigInt(since.from) > BigInt(horizon)) {
+        throw new AppError("invalid_parameter", "since is not a changeCursor this API returned");
+      }
+      // A window ends at most at the horizon: no later transaction is known to have ended.
+      const window: ChangeWindow | undefined = since && { from: since.from, to: minXid(since.to ?? horizon, horizon), after: since.after };
       const rows = window
         ? await listChangedTasks(tx, job.id, { window, limit: limit + 1 })
         : await listTaskPage(tx, job.id, { filter: plan.filter, order: plan.order, after: plan.after, limit: limit + 1 });
@@ -218,8 +222,8 @@ function upcoming(date: Date | null): string | null {
   return date && date.getTime() > Date.now() ? date.toISOString() : null;
 }
 
-function maxXid(a: string, b: string): string {
-  return BigInt(b) > BigInt(a) ? b : a;
+function minXid(a: string, b: string): string {
+  return BigInt(b) < BigInt(a) ? b : a;
 }
 
 /** A change cursor: the next window starts at `from`; while a window is paged, it also holds its end and place. */

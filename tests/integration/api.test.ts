@@ -193,6 +193,16 @@ describe("revalidation and export", () => {
     expect((await changed.json()).counts.failed).toBe(1);
   });
 
+  it("never revalidates a change feed response: it owes rows no ETag can tell of", async () => {
+    const created = await (await post(JSON.stringify({ hashes: ["d".repeat(32)] }), "application/json")).json();
+    const first = await (await get(created.id)).json();
+    const feed = await getWith(created.id, { "if-none-match": "*" }, `?since=${first.changeCursor}`);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get("etag")).toBeNull();
+    expect(feed.headers.get("cache-control")).toBe("private, no-store");
+    expect((await feed.json()).results).toEqual(expect.any(Array));
+  });
+
   it("exports as a named attachment, and refuses a bad format or an unknown job", async () => {
     const created = await (await post(JSON.stringify({ hashes: ["c".repeat(32)], name: "Ops" }), "application/json")).json();
     const csv = await exportOf(created.id, "?format=csv");

@@ -71,6 +71,8 @@ export const tasks = pgTable(
     check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')`),
     check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
     check("tasks_source_check", sql`source in ('virustotal', 'simulator')`),
+    // Only a completed task has a result: sorts rely on it (a status without results pages by position alone).
+    check("tasks_result_only_when_completed_check", sql`status = 'completed' or (detected is null and scan_date is null)`),
   ],
 );
 

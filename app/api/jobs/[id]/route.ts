@@ -19,6 +19,12 @@ export async function GET(request: Request, ctx: { params: Promise<{ id: string 
     const job = await findReportJob(db, id);
     if (!job) throw new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
 
+    // A change feed's response is never revalidated: its rows depend on the transactions running when it is read,
+    // which no ETag captures (an unchanged job can still owe rows to a window not yet open).
+    if (plan.since) {
+      const { report } = await buildJobReport(db, job, plan);
+      return Response.json(report, { headers: { "cache-control": "private, no-store" } });
+    }
     const ifNoneMatch = request.headers.get("if-none-match");
     if (ifNoneMatch) {
       const etag = reportEtag(job, await readReportState(db, job));

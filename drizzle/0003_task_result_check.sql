@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD CONSTRAINT "tasks_result_only_when_completed_check" CHECK (status = 'completed' or (detected is null and scan_date is null));
