@@ -1,9 +1,12 @@
 "use server";
 
 import { redirect } from "next/navigation";
+import { assertApiToken } from "@/lib/access/api-tokens";
+import { manageTokenFor } from "@/lib/access/manage-token";
 import { parseName } from "@/lib/api/job-input";
 import { getDb } from "@/lib/db/client";
 import { toAppError } from "@/lib/errors";
+import { decodeText } from "@/lib/hashes";
 import { createJob } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { createJobOptions } from "@/lib/jobs/settings";
@@ -25,13 +28,18 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
 
   let id: string;
   try {
+    // With API_TOKENS set, the page sends the token this browser was given (asked for once, kept locally).
+    const apiToken = form.get("apiToken");
+    assertApiToken(typeof apiToken === "string" ? apiToken : null);
     const name = parseName(form.get("name") as string | null);
-    const input = hasFile ? await file.text() : pasted;
+    const input = hasFile ? decodeText(new Uint8Array(await file.arrayBuffer())) : pasted;
     ({ id } = await createJob(getDb(), { text: input, name }, createJobOptions()));
   } catch (error) {
     const appError = toAppError(error);
     if (appError.status >= 500) log.error({ err: error }, "submitHashes failed");
     return { ok: false, error: appError.message };
   }
-  redirect(`/jobs/${id}`);
+  // The manage token travels in the fragment: never sent to a server or in a Referer; the page keeps it in this
+  // browser's recent jobs and takes it out of the address.
+  redirect(`/jobs/${id}#manage=${manageTokenFor(id)}`);
 }

@@ -1,3 +1,4 @@
+import { apiTokensRequired } from "@/lib/access/api-tokens";
 import { MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { RecentJobsList } from "./recent-jobs-list";
 import { UploadForm } from "./upload-form";
@@ -12,7 +13,7 @@ export default function HomePage() {
         name, how many engines detected the file, and when it was scanned.
       </p>
       <div className="mt-6">
-        <UploadForm />
+        <UploadForm tokensRequired={apiTokensRequired()} />
       </div>
       <RecentJobsList />
     </div>

@@ -1,10 +1,11 @@
 "use client";
 
 import { useActionState, useDeferredValue, useMemo, useRef, useState, type DragEvent, type ReactNode } from "react";
-import { parseHashText, type ParseResult } from "@/lib/hashes";
+import { decodeText, parseHashText, type ParseResult } from "@/lib/hashes";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { plural } from "@/lib/plural";
 import { submitHashes, type SubmitState } from "./actions";
+import { saveApiToken, useApiToken } from "./api-token";
 
 /** The chosen or dropped file, read and parsed in the browser by the parser the server uses. */
 type ChosenFile = { name: string; size: number } & ({ parsed: ParseResult } | { tooLarge: true });
@@ -13,7 +14,9 @@ const INVALID_SHOWN = 3;
 const field =
   "mt-1 block w-full rounded border border-slate-300 bg-white p-2 text-sm placeholder:text-slate-400 dark:border-slate-700 dark:bg-slate-950 dark:placeholder:text-slate-500";
 
-export function UploadForm() {
+/** `tokensRequired`: the deployment has API_TOKENS set, and the form must carry one. */
+export function UploadForm({ tokensRequired = false }: { tokensRequired?: boolean }) {
+  const apiToken = useApiToken();
   const [state, action, pending] = useActionState<SubmitState, FormData>(submitHashes, null);
   const fileInput = useRef<HTMLInputElement>(null);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
@@ -26,7 +29,7 @@ export function UploadForm() {
   async function choose(file: File | undefined) {
     if (!file) return setChosen(null);
     if (file.size > MAX_UPLOAD_BYTES) return setChosen({ name: file.name, size: file.size, tooLarge: true });
-    const content = await file.text();
+    const content = decodeText(new Uint8Array(await file.arrayBuffer()));
     // Another file may have been chosen while this one was read.
     if (fileInput.current?.files?.[0] !== file) return;
     setChosen({ name: file.name, size: file.size, parsed: parseHashText(content) });
@@ -132,6 +135,23 @@ export function UploadForm() {
         </label>
         <input id="name" name="name" maxLength={200} className={field} />
       </div>
+      {tokensRequired && (
+        <div>
+          <label htmlFor="apiToken" className="block text-sm font-medium">
+            API token <span className="font-normal text-slate-500 dark:text-slate-400">(this deployment asks for one; kept in this browser)</span>
+          </label>
+          <input
+            id="apiToken"
+            name="apiToken"
+            type="password"
+            autoComplete="off"
+            required
+            value={apiToken}
+            onChange={(event) => saveApiToken(event.target.value.trim())}
+            className={`${field} font-mono`}
+          />
+        </div>
+      )}
 
       {preview && <Preview source={chosen ? chosen.name : null} preview={preview} alsoText={chosen !== null && text.trim() !== ""} />}
       {state && !state.ok && (

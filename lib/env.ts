@@ -27,6 +27,14 @@ const schema = z.object({
   ),
   WORKER_CONCURRENCY: count("WORKER_CONCURRENCY"),
   PUBLIC_URL: optional(z.url({ error: "PUBLIC_URL must be an absolute URL" })),
+  JOB_MAX_HASHES: count("JOB_MAX_HASHES"),
+  API_TOKENS: optional(
+    z
+      .string()
+      .transform((value) => value.split(",").map((token) => token.trim()).filter(Boolean))
+      .pipe(z.array(z.string().min(16, "every token in API_TOKENS must be at least 16 characters")).min(1)),
+  ),
+  APP_SECRET: optional(z.string().trim().min(32, "APP_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")),
   PORT: count("PORT"),
   EMBEDDED_PG_PORT: count("EMBEDDED_PG_PORT"),
   EMBEDDED_PG_DIR: optional(z.string()),
@@ -76,6 +84,12 @@ function build(raw: Record<string, string | undefined>) {
     heartbeatSeconds,
     staleSeconds,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
+    /** Signs manage tokens; unset, one is generated once and kept in data/app-secret (lib/access/secret.ts). */
+    appSecret: e.APP_SECRET,
+    /** When set, creating and managing jobs need one of these as a bearer token (lib/access/api-tokens.ts). */
+    apiTokens: e.API_TOKENS ?? [],
+    /** Distinct hashes one job may hold. */
+    jobMaxHashes: e.JOB_MAX_HASHES ?? 1_000_000,
     port: e.PORT ?? 3000,
     embeddedPostgres: {
       port: e.EMBEDDED_PG_PORT ?? 54329,

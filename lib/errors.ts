@@ -4,6 +4,8 @@ export type AppErrorCode =
   | "invalid_json"
   | "invalid_parameter"
   | "no_valid_hashes"
+  | "unauthorized"
+  | "forbidden"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -15,6 +17,8 @@ const STATUS: Record<AppErrorCode, number> = {
   invalid_json: 400,
   invalid_parameter: 400,
   no_valid_hashes: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -19,7 +19,7 @@ export function WorkerPools({ pools, now }: { pools: Pool[]; now: number }) {
   }
   return (
     <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="worker-pools">
-      {pools.map((pool) => (
+      {pools.map((pool, index) => (
         <li
           key={pool.id}
           className="rounded-lg border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
@@ -27,11 +27,9 @@ export function WorkerPools({ pools, now }: { pools: Pool[]; now: number }) {
         >
           <p className="flex items-center gap-2 font-medium">
             <span aria-hidden="true" className="size-2 shrink-0 rounded-full bg-emerald-500" />
-            <span className="min-w-0 font-mono text-sm wrap-anywhere">{pool.hostname}</span>
+            <span className="min-w-0 text-sm">Worker pool {index + 1}</span>
           </p>
           <dl className="mt-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-            <dt className="text-slate-500 dark:text-slate-400">Process</dt>
-            <dd className="tabular-nums">pid {pool.pid}</dd>
             <dt className="text-slate-500 dark:text-slate-400">Concurrency</dt>
             <dd className="tabular-nums">{plural(pool.concurrency, "lookup")} at a time</dd>
             <dt className="text-slate-500 dark:text-slate-400">Started</dt>

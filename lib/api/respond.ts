@@ -2,7 +2,8 @@ import { AppError, toAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 
 export function errorResponse(error: AppError): Response {
-  return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status });
+  const headers: HeadersInit = error.code === "unauthorized" ? { "www-authenticate": 'Bearer realm="hashscan"' } : {};
+  return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers });
 }
 
 /** Runs a route body; anything thrown becomes `{"error":{"code","message"}}`, internals go to the log only. */

@@ -1,2 +1,2 @@
-export { MAX_INVALID_LINES_KEPT, hashTypeOf, parseHashList, parseHashText } from "./parse";
+export { MAX_INVALID_LINES_KEPT, decodeText, hashTypeOf, parseHashList, parseHashText, printable } from "./parse";
 export type { HashType, InvalidLine, ParseResult, ParsedHash } from "./parse";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MAX_INVALID_LINES_KEPT, hashTypeOf, parseHashList, parseHashText, type ParseResult } from ".";
+import { MAX_INVALID_LINES_KEPT, decodeText, hashTypeOf, parseHashList, parseHashText, printable, type ParseResult } from ".";
 
 // md5, sha1 and sha256 of the same sample (tests/fixtures/samples/fixture-hashes.csv).
 const MD5 = "119aef5280f0d609dc5b30d454c1b94c";
@@ -227,5 +227,26 @@ describe("real inputs", () => {
     const result = parseHashText(fixture("fixture-hashes.csv"));
     expect(result.counts).toEqual({ md5: 7, sha1: 7, sha256: 7 });
     expect(result.invalid.map((i) => i.line)).toEqual([1]);
+  });
+});
+
+describe("text as it arrives", () => {
+  it("decodes UTF-8 (BOM dropped) and UTF-16 with its BOM, either byte order", () => {
+    const text = "0496f4962d3dce3caa849f605749f7f2\r\nnoté";
+    const le = Buffer.from(`\ufeff${text}`, "utf16le");
+    const be = Buffer.from(le);
+    for (let i = 0; i < be.length; i += 2) [be[i], be[i + 1]] = [be[i + 1], be[i]];
+    expect(decodeText(new Uint8Array(Buffer.from(`\ufeff${text}`)))).toBe(text);
+    expect(decodeText(new Uint8Array(le))).toBe(text);
+    expect(decodeText(new Uint8Array(be))).toBe(text);
+    expect(decodeText(new Uint8Array())).toBe("");
+  });
+
+  it("echoes a line without a hash as printable text: no NUL, controls or half surrogate pairs", () => {
+    expect(printable("a\u0000b\u001bc\u007fd\te")).toBe("a\ufffdb\ufffdc\ufffdd\te");
+    expect(printable("x\ud800y\udc00")).toBe("x\ufffdy\ufffd");
+    expect(printable("😀 ok")).toBe("😀 ok");
+    const parsed = parseHashText("bad\u0000line\n0496f4962d3dce3caa849f605749f7f2");
+    expect(parsed.invalid).toEqual([{ line: 1, value: "bad\ufffdline", reason: "no MD5, SHA-1 or SHA-256 found" }]);
   });
 });

@@ -127,8 +127,16 @@ function invalidReason(longestOtherHex: number): string {
   return `${longestOtherHex} hex digits — not an MD5 (32), SHA-1 (40) or SHA-256 (64) hash`;
 }
 
+/**
+ * A line as it can be shown and stored: control characters (NUL, which PostgreSQL cannot store, and the rest of
+ * C0 and DEL) become U+FFFD, and so does half a surrogate pair, which no JSON column accepts.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "\ufffd").toWellFormed();
+}
+
 function excerpt(line: string): string {
-  const value = line.trim();
+  const value = printable(line.trim());
   if (value.length <= EXCERPT_MAX_CHARS) return value;
   // The ellipsis counts towards the limit, so a stored excerpt never exceeds it.
   let end = EXCERPT_MAX_CHARS - 1;
@@ -136,4 +144,11 @@ function excerpt(line: string): string {
   const last = value.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${value.slice(0, end)}…`;
+}
+
+/** A file's bytes as text: UTF-8 (a BOM is dropped), or UTF-16 with its BOM, as PowerShell writes by default. */
+export function decodeText(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  return new TextDecoder().decode(bytes);
 }

@@ -5,10 +5,11 @@ import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./upload-limits";
 /** A job id as newJobId makes it (16 random bytes, base64url): anything else names no job, and is never queried. */
 export const isJobId = (id: string) => /^[A-Za-z0-9_-]{22}$/.test(id);
 
+/** A job's name as given, made printable: control characters (NUL among them) become spaces, half surrogates U+FFFD. */
 export const jobNameSchema = z
-  .string()
-  .trim()
-  .max(MAX_JOB_NAME_LENGTH, `name must be at most ${MAX_JOB_NAME_LENGTH} characters`)
+  .string({ error: "name must be a string" })
+  .transform((name) => name.replace(/[\u0000-\u001f\u007f]/g, " ").toWellFormed().trim())
+  .pipe(z.string().max(MAX_JOB_NAME_LENGTH, `name must be at most ${MAX_JOB_NAME_LENGTH} characters`))
   .transform((name) => name || null)
   .nullish();
 
@@ -29,6 +30,8 @@ export const createJobResponseSchema = z.object({
   duplicates: z.number().int(),
   invalid: z.array(invalidLineSchema),
   invalidCount: z.number().int(),
+  /** Needed (as X-Manage-Token) to cancel or retry the job; the report's link alone only reads it. */
+  manageToken: z.string(),
 });
 
 export const taskStatusSchema = z.enum(["pending", "completed", "not_found", "failed", "cancelled"]);
@@ -152,14 +155,15 @@ export const serviceStatusSchema = z.object({
   }),
   waitingLookups: z.number().int(),
   pause: pauseSchema.nullable(),
+  /** Live worker pools: how many lookups each runs at once and how recently it was heard (where they run — host,
+   * process — is for operators, in the worker's own logs, not for anyone who can reach the page). */
   workers: z.array(
     z.object({
       id: z.string(),
-      hostname: z.string(),
-      pid: z.number().int(),
       concurrency: z.number().int(),
       startedAt: z.iso.datetime(),
       lastBeatAt: z.iso.datetime(),
+      heartbeatAgeSeconds: z.number().int(),
     }),
   ),
 });

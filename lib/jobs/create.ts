@@ -15,6 +15,8 @@ export type JobInput = { text: string; name?: string | null } | { hashes: readon
 export interface CreateJobOptions {
   cache: CachePolicy;
   lookupMaxAttempts: number;
+  /** Distinct hashes a job may hold (JOB_MAX_HASHES); more is refused as too large. */
+  maxHashes?: number;
   /** The request budget whose "saved by the cache" counter a job answered from the cache adds to. */
   budget?: string;
   /** Test hook: runs inside the transaction after the rows are written, before the queue jobs are added. */
@@ -32,6 +34,13 @@ export interface CreatedJob {
   queued: number;
 }
 
+export function tooManyHashes(count: number, max: number): AppError {
+  return new AppError(
+    "payload_too_large",
+    `A job holds at most ${max.toLocaleString("en")} distinct hashes (JOB_MAX_HASHES); this one has ${count.toLocaleString("en")}. Split the list.`,
+  );
+}
+
 /** 128 bits from a CSPRNG: a report's URL is its only access control. */
 export function newJobId(): string {
   return randomBytes(16).toString("base64url");
@@ -40,6 +49,7 @@ export function newJobId(): string {
 export async function createJob(db: Db, input: JobInput, options: CreateJobOptions): Promise<CreatedJob> {
   const parsed: ParseResult = "text" in input ? parseHashText(input.text) : parseHashList(input.hashes);
   if (parsed.hashes.length === 0) throw noValidHashes(parsed);
+  if (options.maxHashes !== undefined && parsed.hashes.length > options.maxHashes) throw tooManyHashes(parsed.hashes.length, options.maxHashes);
 
   const id = newJobId();
   const queued = await retryingTransaction(db, async (tx) => {

@@ -51,11 +51,10 @@ export async function getServiceStatus(db: Db): Promise<ServiceStatus> {
     pause: toPauseJson(pause),
     workers: pools.map((pool) => ({
       id: pool.id,
-      hostname: pool.hostname,
-      pid: pool.pid,
       concurrency: pool.concurrency,
       startedAt: pool.startedAt.toISOString(),
       lastBeatAt: pool.lastBeatAt.toISOString(),
+      heartbeatAgeSeconds: Math.max(0, Math.round((Date.now() - pool.lastBeatAt.getTime()) / 1000)),
     })),
   };
 }

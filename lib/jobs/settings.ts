@@ -10,5 +10,5 @@ export function cachePolicy(e: Env = env()): CachePolicy {
 }
 
 export function createJobOptions(e: Env = env()): CreateJobOptions {
-  return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts, budget: requestBudget(e) };
+  return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts, budget: requestBudget(e), maxHashes: e.jobMaxHashes };
 }

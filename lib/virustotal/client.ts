@@ -154,19 +154,35 @@ function networkError(error: unknown, timeoutMs: number): TransientError {
   if (error instanceof Error && error.name === "TimeoutError") {
     return new TransientError(`VirusTotal did not answer within ${formatDuration(timeoutMs)}`, { cause: error });
   }
-  return new TransientError(`VirusTotal could not be reached (network error: ${describeNetworkError(error)})`, {
+  return new TransientError(`VirusTotal could not be reached (${describeNetworkError(error)})`, {
     cause: error,
   });
 }
 
-/** fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND…) is in its cause. */
+// What a network error is called where viewers see it (a failed task's reason): the kind only. The error's own
+// text ("connect ECONNREFUSED 10.0.0.5:443") names internal addresses; it stays in the cause, for the logs.
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "name lookup failed",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EPIPE: "connection closed",
+  UND_ERR_SOCKET: "connection closed",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  CERT_HAS_EXPIRED: "TLS certificate expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS certificate not trusted",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate not trusted",
+};
+
+/** fetch says only "fetch failed"; the kind (ECONNREFUSED, ENOTFOUND…) is the code of its cause. */
 function describeNetworkError(error: unknown): string {
   const inner = error instanceof Error && error.cause !== undefined ? error.cause : error;
-  if (!(inner instanceof Error)) return String(inner);
-  const code = (inner as { code?: unknown }).code;
-  const message = inner.message;
-  if (typeof code === "string" && !message.includes(code)) return message ? `${code} (${message})` : code;
-  return message || inner.name;
+  const code = (inner as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return "network error";
+  return Object.hasOwn(NETWORK_ERRORS, code) ? `${NETWORK_ERRORS[code]}, ${code}` : `network error, ${code.slice(0, 40).replace(/[^\w-]/g, "")}`;
 }
 
 function formatDuration(ms: number): string {

@@ -43,3 +43,34 @@ test("a plain-text POST creates a job whose status URL reaches completed", async
   expect(report?.counts).toMatchObject({ total: 3, pending: 0, failed: 0 });
   expect(report?.results.map((result) => result.hash)).toContain(fresh);
 });
+
+test("every response carries the security headers; reports are kept out of search engines", async ({ request }) => {
+  const created = await request.post("/api/jobs", { data: { hashes: [`e2e9${randomBytes(14).toString("hex")}`] } });
+  const job = (await created.json()) as CreateJobResponse;
+  for (const path of ["/", `/jobs/${job.id}`, `/api/jobs/${job.id}`, "/api/status", "/queue"]) {
+    const headers = (await request.get(path)).headers();
+    expect(headers["content-security-policy"], path).toContain("frame-ancestors 'none'");
+    expect(headers["content-security-policy"], path).toContain("default-src 'self'");
+    expect(headers["x-frame-options"], path).toBe("DENY");
+    expect(headers["x-content-type-options"], path).toBe("nosniff");
+    expect(headers["referrer-policy"], path).toBe("no-referrer");
+    expect(headers["x-powered-by"], path).toBeUndefined();
+    expect(headers["x-robots-tag"], path).toBe(path.includes("jobs/") ? "noindex, nofollow" : undefined);
+  }
+  const status = await (await request.get("/api/status")).json();
+  expect(JSON.stringify(status.workers)).not.toMatch(/hostname|"pid"/);
+});
+
+test("a job created through the form hands this browser its manage token, and nobody else", async ({ page }) => {
+  await page.goto("/");
+  await page.locator("#text").fill(`e2ea${randomBytes(14).toString("hex")}`);
+  await page.getByRole("button", { name: "Look up hashes" }).click();
+  await expect(page).toHaveURL(/\/jobs\/[\w-]{22}$/);
+  const id = page.url().split("/").pop()!;
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("hashscan.recentJobs") ?? "[]"));
+  expect(stored[0]).toMatchObject({ id, manageToken: expect.stringMatching(/^[\w-]{43}$/) });
+  // The token it holds is the one the API accepts.
+  const retried = await page.request.post(`/api/jobs/${id}/retry`, { headers: { "x-manage-token": stored[0].manageToken } });
+  expect(retried.status()).toBe(200);
+  expect((await page.request.post(`/api/jobs/${id}/retry`)).status()).toBe(403);
+});

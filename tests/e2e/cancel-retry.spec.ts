@@ -46,7 +46,8 @@ test("Cancel, once confirmed, ends the pending lookup as cancelled on the page a
   const waiting = unavailableHash();
   const job = await submit(request, [FOUND, waiting], "E2E cancel");
 
-  await page.goto(`/jobs/${job.id}`);
+  // As the browser that created it: the manage token in the fragment, as the form's redirect hands it over.
+  await page.goto(`/jobs/${job.id}#manage=${job.manageToken}`);
   // The lookup has been tried and waits for its next try: pending by the simulator's rule, not by a race.
   await expect(badge(page, FOUND)).toHaveText("Completed");
   await expect(badge(page, waiting)).toHaveText("Pending");
@@ -55,6 +56,14 @@ test("Cancel, once confirmed, ends the pending lookup as cancelled on the page a
   await expect(page.getByTestId("job-status")).toHaveText("Running");
   await expect(count(page, "1 pending")).toBeVisible();
   await expect(retryButton(page)).toHaveCount(0);
+  // The token left the address once kept: a copied link reads the report, and manages nothing.
+  await expect(page).toHaveURL(new RegExp(`/jobs/${job.id}$`));
+  const other = await page.context().browser()!.newContext();
+  const reader = await other.newPage();
+  await reader.goto(page.url());
+  await expect(reader.getByTestId("read-only")).toBeVisible();
+  await expect(cancelButton(reader)).toHaveCount(0);
+  await other.close();
 
   const cancelPosts: string[] = [];
   page.on("request", (r) => {
@@ -119,7 +128,8 @@ test("Retry queues a failed lookup again; a malformed answer fails it again with
   const failing = malformedHash();
   const job = await submit(request, [FOUND, failing], "E2E retry");
 
-  await page.goto(`/jobs/${job.id}`);
+  // As the browser that created it: the manage token in the fragment, as the form's redirect hands it over.
+  await page.goto(`/jobs/${job.id}#manage=${job.manageToken}`);
   await expect(page.getByTestId("job-status")).toHaveText("Complete");
   await expect(badge(page, failing)).toHaveText("Failed");
   await expect(row(page, failing).locator("td").nth(1).locator("p")).toHaveText([MALFORMED_REASON]);

@@ -4,6 +4,8 @@ import { POST } from "../../app/api/jobs/route";
 import { GET } from "../../app/api/jobs/[id]/route";
 import { GET as EXPORT } from "../../app/api/jobs/[id]/export/route";
 import { failTasks } from "../../lib/db/queries/tasks";
+import { POST as CANCEL } from "../../app/api/jobs/[id]/cancel/route";
+import { POST as RETRY } from "../../app/api/jobs/[id]/retry/route";
 import { MAX_UPLOAD_BYTES } from "../../lib/jobs/upload-limits";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -46,6 +48,7 @@ describe("POST /api/jobs", () => {
       duplicates: 1,
       invalid: [{ line: 3, value: "nope", reason: "no MD5, SHA-1 or SHA-256 found" }],
       invalidCount: 1,
+      manageToken: expect.stringMatching(/^[\w-]{43}$/),
     });
     expect(response.headers.get("location")).toBe(body.url);
   });
@@ -214,5 +217,57 @@ describe("revalidation and export", () => {
     expect(JSON.parse(await ndjson.text())).toMatchObject({ hash: "c".repeat(32), status: "pending" });
     expect(await errorOf(await exportOf(created.id, "?format=xlsx"))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
     expect(await errorOf(await exportOf("AAAAAAAAAAAAAAAAAAAAAA"))).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+  });
+});
+
+describe("share links read; managing needs the manage token", () => {
+  const manage = (route: typeof CANCEL, id: string, headers: Record<string, string>) =>
+    route(new Request(`${BASE}/api/jobs/${id}/x`, { method: "POST", headers }), { params: Promise.resolve({ id }) });
+
+  it("gives the creator a manage token, and cancel and retry answer 403 forbidden without it", async () => {
+    const created = await (await post(JSON.stringify({ hashes: ["e".repeat(32)] }), "application/json")).json();
+    expect(created.manageToken).toMatch(/^[\w-]{43}$/);
+    for (const route of [CANCEL, RETRY]) {
+      for (const headers of [{} as Record<string, string>, { "x-manage-token": "" }, { "x-manage-token": created.manageToken.slice(1) }, { "x-manage-token": `${created.manageToken.slice(0, -1)}A` }]) {
+        expect(await errorOf(await manage(route, created.id, headers))).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+      }
+    }
+    // Another job's token does not manage this one; an unknown job is forbidden too (its existence is not told).
+    const other = await (await post(JSON.stringify({ hashes: ["f".repeat(32)] }), "application/json")).json();
+    expect((await manage(CANCEL, created.id, { "x-manage-token": other.manageToken })).status).toBe(403);
+    expect((await manage(CANCEL, "AAAAAAAAAAAAAAAAAAAAAA", { "x-manage-token": created.manageToken })).status).toBe(403);
+
+    const retried = await manage(RETRY, created.id, { "x-manage-token": created.manageToken });
+    expect(await retried.json()).toEqual({ retried: 0 });
+    const cancelled = await manage(CANCEL, created.id, { "x-manage-token": created.manageToken });
+    expect(await cancelled.json()).toEqual({ cancelled: 1 });
+  });
+
+  it("refuses cross-site browser requests to create or manage, and lets scripts and the app's own pages through", async () => {
+    const body = JSON.stringify({ hashes: ["1".repeat(32)] });
+    const create = (headers: Record<string, string>) =>
+      POST(new Request(`${BASE}/api/jobs`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }));
+    const before = await t.sql`select count(*)::int as n from jobs`;
+    for (const headers of [
+      { "sec-fetch-site": "cross-site" } as Record<string, string>,
+      { "sec-fetch-site": "same-site", origin: "https://evil.example" },
+      { origin: "https://evil.example" },
+      { origin: "null" },
+    ]) {
+      expect(await errorOf(await create(headers))).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+    }
+    // text/plain is what a cross-site form can send without a preflight: refused the same way.
+    const form = await POST(
+      new Request(`${BASE}/api/jobs`, { method: "POST", body: "1".repeat(32), headers: { "content-type": "text/plain", origin: "https://evil.example" } }),
+    );
+    expect(form.status).toBe(403);
+    expect((await t.sql`select count(*)::int as n from jobs`)[0].n).toBe(before[0].n);
+
+    expect((await create({})).status).toBe(201);
+    expect((await create({ "sec-fetch-site": "same-origin", origin: BASE })).status).toBe(201);
+    expect((await create({ origin: new URL(BASE).origin })).status).toBe(201);
+    const created = await (await create({})).json();
+    const crossCancel = await manage(CANCEL, created.id, { "x-manage-token": created.manageToken, "sec-fetch-site": "cross-site" });
+    expect(crossCancel.status).toBe(403);
   });
 });

@@ -2,6 +2,7 @@
 // cancelled and its failed tasks retried; two jobs created at the same moment share their lookups.
 import { beforeAll, describe, expect, it } from "vitest";
 import { POST as cancel } from "../../app/api/jobs/[id]/cancel/route";
+import { manageTokenFor } from "../../lib/access/manage-token";
 import { POST as retry } from "../../app/api/jobs/[id]/retry/route";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
@@ -20,7 +21,9 @@ const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["simulator"
 
 const report = (id: string) => getJobReport(stack.t.db, id, { limit: 1000 }).then((r) => r!);
 const call = (handler: typeof cancel, id: string) =>
-  handler(new Request(`http://x/api/jobs/${id}`, { method: "POST" }), { params: Promise.resolve({ id }) });
+  handler(new Request(`http://x/api/jobs/${id}`, { method: "POST", headers: { "x-manage-token": manageTokenFor(id) } }), {
+    params: Promise.resolve({ id }),
+  });
 const queuedKeys = async () =>
   (await stack.t.sql<{ key: string }[]>`select key from graphile_worker._private_jobs`).map((row) => row.key);
 

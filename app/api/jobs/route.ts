@@ -1,3 +1,6 @@
+import { manageTokenFor } from "@/lib/access/manage-token";
+import { assertApiToken, bearerToken } from "@/lib/access/api-tokens";
+import { assertNotCrossSite } from "@/lib/access/same-site";
 import { readJobInput } from "@/lib/api/job-input";
 import { publicBaseUrl } from "@/lib/api/public-url";
 import { respond } from "@/lib/api/respond";
@@ -5,10 +8,13 @@ import { getDb } from "@/lib/db/client";
 import type { CreateJobResponse } from "@/lib/jobs/api-schema";
 import { createJob } from "@/lib/jobs/create";
 import { createJobOptions } from "@/lib/jobs/settings";
+import { env } from "@/lib/env";
 
 export async function POST(request: Request) {
   return respond(async () => {
-    const input = await readJobInput(request);
+    assertNotCrossSite(request);
+    assertApiToken(bearerToken(request));
+    const input = await readJobInput(request, env().jobMaxHashes);
     const job = await createJob(getDb(), input, createJobOptions());
     const base = publicBaseUrl(request);
     const body: CreateJobResponse = {
@@ -19,6 +25,7 @@ export async function POST(request: Request) {
       duplicates: job.duplicates,
       invalid: job.invalid,
       invalidCount: job.invalidCount,
+      manageToken: manageTokenFor(job.id),
     };
     return Response.json(body, { status: 201, headers: { location: body.url } });
   });

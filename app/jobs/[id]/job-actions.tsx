@@ -2,13 +2,20 @@
 
 import { useMutation } from "@tanstack/react-query";
 import type { JobReport } from "@/lib/jobs/api-schema";
+import { authorization } from "../../api-token";
 import { BUTTON, DANGER_BUTTON } from "./styles";
 
-/** Retry the failed lookups; cancel the pending ones (after a confirmation). */
-export function JobActions({ id, report, onDone }: { id: string; report: JobReport; onDone: () => void }) {
+/**
+ * Retry the failed lookups; cancel the pending ones (after a confirmation). Only where this browser holds the job's
+ * manage token (it created the job): a shared link reads the report, it does not manage it.
+ */
+export function JobActions({ id, report, manageToken, onDone }: { id: string; report: JobReport; manageToken?: string; onDone: () => void }) {
   const action = useMutation({
     mutationFn: async (name: "cancel" | "retry") => {
-      const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/${name}`, { method: "POST" });
+      const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/${name}`, {
+        method: "POST",
+        headers: { "x-manage-token": manageToken ?? "", ...authorization() },
+      });
       const body = await response.json().catch(() => null);
       if (!response.ok) throw new Error(body?.error?.message ?? `The server answered HTTP ${response.status}.`);
     },
@@ -19,6 +26,13 @@ export function JobActions({ id, report, onDone }: { id: string; report: JobRepo
   const canCancel = report.counts.pending > 0;
   const canRetry = report.counts.failed > 0 && report.status !== "cancelled";
   if (!canCancel && !canRetry && !action.error) return null;
+  if (!manageToken) {
+    return (
+      <span className="text-sm text-slate-500 dark:text-slate-400" data-testid="read-only">
+        Read-only: only the browser that submitted this job can cancel or retry it.
+      </span>
+    );
+  }
   return (
     <>
       {canRetry && (

@@ -6,7 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import type { JobReport } from "@/lib/jobs/api-schema";
 import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/upload-limits";
-import { rememberJob } from "../../recent-jobs";
+import { manageTokenOf, rememberJob, useRecentJobs } from "../../recent-jobs";
 import { CopyLink } from "./copy-link";
 import { JobActions } from "./job-actions";
 import { Progress } from "./progress";
@@ -43,9 +43,15 @@ export function JobResults({ id, initial, initialView }: { id: string; initial: 
   });
   const report = query.data;
 
+  // The browser that created the job arrives with its manage token in the fragment: kept with the recent jobs,
+  // then taken out of the address, so that a copied link only reads the report.
   useEffect(() => {
-    rememberJob({ id, name: initial.name, createdAt: initial.createdAt, total: initial.counts.total });
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    const manageToken = fragment.get("manage") ?? undefined;
+    rememberJob({ id, name: initial.name, createdAt: initial.createdAt, total: initial.counts.total, manageToken });
+    if (manageToken) window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }, [id, initial.name, initial.createdAt, initial.counts.total]);
+  const manageToken = manageTokenOf(useRecentJobs(), id);
 
   const changeView = useCallback((next: View) => {
     setView(next);
@@ -63,7 +69,7 @@ export function JobResults({ id, initial, initialView }: { id: string; initial: 
       {report && <Progress report={report} />}
       <div className="flex flex-wrap items-center gap-2">
         <CopyLink />
-        {report && <JobActions id={id} report={report} onDone={() => void query.refetch()} />}
+        {report && <JobActions id={id} report={report} manageToken={manageToken} onDone={() => void query.refetch()} />}
       </div>
       {query.isError && (
         <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
