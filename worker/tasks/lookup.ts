@@ -110,6 +110,8 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
     lookup = await deps.vt.getFile(hash);
   } catch (error) {
     if (!(error instanceof VirusTotalError)) throw error;
+    // A network error's own text (the address it failed at) is for operators, not for the report's viewers.
+    if (error.cause instanceof Error) log.warn({ hash, detail: error.cause.message }, error.message);
     return outcomeOfRefusal(deps, run, error as AnyVirusTotalError);
   }
   try {
