@@ -1,8 +1,8 @@
 "use server";
 
-import { redirect } from "next/navigation";
 import { assertApiToken } from "@/lib/access/api-tokens";
 import { manageTokenFor } from "@/lib/access/manage-token";
+import { appSecret } from "@/lib/access/secret";
 import { parseName } from "@/lib/api/job-input";
 import { getDb } from "@/lib/db/client";
 import { toAppError } from "@/lib/errors";
@@ -12,7 +12,7 @@ import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { createJobOptions } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 
-export type SubmitState = { ok: false; error: string } | null;
+export type SubmitState = { ok: false; error: string } | { ok: true; id: string; manageToken: string } | null;
 
 /** The home page's form: a file or pasted text, and an optional name. Mistakes come back as a result, not a throw. */
 export async function submitHashes(_previous: SubmitState, form: FormData): Promise<SubmitState> {
@@ -32,6 +32,7 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
     const apiToken = form.get("apiToken");
     assertApiToken(typeof apiToken === "string" ? apiToken : null);
     const name = parseName(form.get("name") as string | null);
+    appSecret(); // before anything is written: a job whose token cannot be made must not be created
     const input = hasFile ? decodeText(new Uint8Array(await file.arrayBuffer())) : pasted;
     ({ id } = await createJob(getDb(), { text: input, name }, createJobOptions()));
   } catch (error) {
@@ -39,7 +40,7 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
     if (appError.status >= 500) log.error({ err: error }, "submitHashes failed");
     return { ok: false, error: appError.message };
   }
-  // The manage token travels in the fragment: never sent to a server or in a Referer; the page keeps it in this
-  // browser's recent jobs and takes it out of the address.
-  redirect(`/jobs/${id}#manage=${manageTokenFor(id)}`);
+  // The form keeps the manage token in this browser, then opens the report: the token is in no address, history
+  // entry or redirect header.
+  return { ok: true, id, manageToken: manageTokenFor(id) };
 }

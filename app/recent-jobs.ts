@@ -8,8 +8,6 @@ export interface RecentJob {
   name: string | null;
   createdAt: string;
   total: number;
-  /** Lets this browser cancel or retry the job: given to the browser that created it (lib/access/manage-token). */
-  manageToken?: string;
 }
 
 export const RECENT_JOBS_KEY = "hashscan.recentJobs";
@@ -37,16 +35,8 @@ export function readRecentJobs(): RecentJob[] {
 }
 
 export function rememberJob(job: RecentJob): void {
-  const jobs = readRecentJobs();
-  // Opening a job again must not lose the token this browser was given when it created the job.
-  const manageToken = job.manageToken ?? jobs.find((other) => other.id === job.id)?.manageToken;
-  const entry: RecentJob = { id: job.id, name: job.name, createdAt: job.createdAt, total: job.total, ...(manageToken ? { manageToken } : {}) };
-  write([entry, ...jobs.filter((other) => other.id !== job.id)].slice(0, MAX_RECENT_JOBS));
-}
-
-/** The manage token this browser holds for a job, if any. */
-export function manageTokenOf(jobs: readonly RecentJob[], id: string): string | undefined {
-  return jobs.find((job) => job.id === id)?.manageToken;
+  const entry: RecentJob = { id: job.id, name: job.name, createdAt: job.createdAt, total: job.total };
+  write([entry, ...readRecentJobs().filter((other) => other.id !== job.id)].slice(0, MAX_RECENT_JOBS));
 }
 
 export function forgetJob(id: string): void {
@@ -99,8 +89,7 @@ function parseStored(raw: string | null): RecentJob[] {
   for (const item of value) {
     if (!isRecentJob(item) || seen.has(item.id)) continue;
     seen.add(item.id);
-    const token = typeof item.manageToken === "string" && /^[\w-]{1,100}$/.test(item.manageToken) ? { manageToken: item.manageToken } : {};
-    jobs.push({ id: item.id, name: item.name, createdAt: item.createdAt, total: item.total, ...token });
+    jobs.push({ id: item.id, name: item.name, createdAt: item.createdAt, total: item.total });
   }
   return jobs.slice(0, MAX_RECENT_JOBS);
 }

@@ -1,11 +1,13 @@
 "use client";
 
-import { useActionState, useDeferredValue, useMemo, useRef, useState, type DragEvent, type ReactNode } from "react";
+import { useRouter } from "next/navigation";
+import { useActionState, useDeferredValue, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from "react";
 import { decodeText, parseHashText, type ParseResult } from "@/lib/hashes";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { plural } from "@/lib/plural";
 import { submitHashes, type SubmitState } from "./actions";
 import { saveApiToken, useApiToken } from "./api-token";
+import { saveManageToken } from "./manage-tokens";
 
 /** The chosen or dropped file, read and parsed in the browser by the parser the server uses. */
 type ChosenFile = { name: string; size: number } & ({ parsed: ParseResult } | { tooLarge: true });
@@ -18,6 +20,14 @@ const field =
 export function UploadForm({ tokensRequired = false }: { tokensRequired?: boolean }) {
   const apiToken = useApiToken();
   const [state, action, pending] = useActionState<SubmitState, FormData>(submitHashes, null);
+  const router = useRouter();
+  const created = state?.ok ? state : null;
+  // The job exists: this browser keeps its manage token (it may cancel and retry), then opens the report.
+  useEffect(() => {
+    if (!created) return;
+    saveManageToken(created.id, created.manageToken);
+    router.push(`/jobs/${created.id}`);
+  }, [created, router]);
   const fileInput = useRef<HTMLInputElement>(null);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -161,10 +171,10 @@ export function UploadForm({ tokensRequired = false }: { tokensRequired?: boolea
       )}
       <button
         type="submit"
-        disabled={pending}
+        disabled={pending || created !== null}
         className="w-full rounded bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60 sm:w-auto dark:bg-blue-600 dark:hover:bg-blue-500"
       >
-        {pending ? "Submitting…" : "Look up hashes"}
+        {pending || created ? "Submitting…" : "Look up hashes"}
       </button>
     </form>
   );

@@ -32,7 +32,16 @@ const schema = z.object({
     z
       .string()
       .transform((value) => value.split(",").map((token) => token.trim()).filter(Boolean))
-      .pipe(z.array(z.string().min(16, "every token in API_TOKENS must be at least 16 characters")).min(1)),
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .min(16, "every token in API_TOKENS must be at least 16 characters")
+              .regex(/^[\x21-\x7e]+$/, "API_TOKENS may hold only printable ASCII without spaces (a header carries them)"),
+          )
+          .min(1),
+      ),
   ),
   APP_SECRET: optional(z.string().trim().min(32, "APP_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")),
   PORT: count("PORT"),

@@ -1,5 +1,5 @@
 // Who may cancel or retry a job: whoever holds its manage token, an HMAC of the job id under the server's secret.
-// Nothing secret is stored, and the token can be given again (an idempotent replay of the creating request).
+// Nothing secret is stored per job, and the token of any job can be computed again from its id.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { AppError } from "@/lib/errors";
 import { appSecret } from "./secret";

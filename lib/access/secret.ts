@@ -16,11 +16,16 @@ export function appSecret(): string {
 
 function readOrCreateSecretFile(file: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Written whole under another name, then linked into place: link fails if the file exists, so whichever process
+  // comes first makes it, and nobody ever reads a half-written one.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(draft, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
   try {
-    // "wx": whichever process comes first writes it; the others read what it wrote.
-    fs.writeFileSync(file, `${randomBytes(32).toString("hex")}\n`, { flag: "wx", mode: 0o600 });
+    fs.linkSync(draft, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    fs.rmSync(draft, { force: true });
   }
   const secret = fs.readFileSync(file, "utf8").trim();
   if (secret.length < 32) throw new Error(`${file} holds no usable secret: delete it to have a new one made, or set APP_SECRET`);

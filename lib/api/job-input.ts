@@ -3,7 +3,6 @@ import { z } from "zod";
 import { AppError } from "@/lib/errors";
 import { decodeText } from "@/lib/hashes";
 import { jobNameSchema } from "@/lib/jobs/api-schema";
-import { tooManyHashes } from "@/lib/jobs/create";
 import type { JobInput } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 
@@ -23,6 +22,7 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
       return { text: await readText(request), name: parseName(queryName) };
     case "multipart/form-data": {
       const bytes = await readLimited(request);
+      assertFewParts(bytes, contentType);
       const form = await new Response(bytes, { headers: { "content-type": contentType } }).formData().catch(() => {
         throw new AppError("invalid_parameter", "The multipart body could not be read.");
       });
@@ -63,8 +63,10 @@ function readJsonJob(body: unknown, maxHashes: number): JobInput {
   }
   const { hashes, name } = body as Record<string, unknown>;
   if (!Array.isArray(hashes)) throw new AppError("invalid_parameter", "hashes must be an array of strings");
-  // Each element is a line and may hold several hashes; past twice the limit, no parse can bring it under.
-  if (hashes.length > 2 * maxHashes) throw tooManyHashes(hashes.length, maxHashes);
+  // A bound on the array before anything looks at its elements (each is one line, of one hash or more).
+  if (hashes.length > 2 * maxHashes) {
+    throw new AppError("payload_too_large", `hashes holds ${hashes.length.toLocaleString("en")} elements; a job holds at most ${maxHashes.toLocaleString("en")} distinct hashes (JOB_MAX_HASHES).`);
+  }
   const bad = hashes.findIndex((hash) => typeof hash !== "string");
   if (bad !== -1) throw new AppError("invalid_parameter", `hashes[${bad}] must be a string, not ${describe(hashes[bad])}`);
   return { hashes: hashes as string[], name: parseName(name as string | null | undefined) };
@@ -76,7 +78,41 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
+/** A job's form has a file and a name: a body of thousands of parts (cheap to send, slow to parse) is refused first. */
+const MAX_PARTS = 4;
+
+function assertFewParts(bytes: Uint8Array, contentType: string): void {
+  const boundary = /boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType);
+  if (!boundary) throw new AppError("invalid_parameter", "The multipart body has no boundary.");
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The closing delimiter counts once more than the parts.
+  let found = 0;
+  for (let at = body.indexOf(delimiter); at !== -1; at = body.indexOf(delimiter, at + delimiter.length)) {
+    if (++found > MAX_PARTS + 1) throw new AppError("invalid_parameter", `A multipart upload holds a file and a name, at most ${MAX_PARTS} parts.`);
+  }
+}
+
+/** JSON nested deeper than a job's shape needs ({"hashes": [...]}) is refused before it is parsed (slow when deep). */
+const MAX_JSON_DEPTH = 4;
+
+function assertShallowJson(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: the next character is escaped
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH) throw new AppError("invalid_parameter", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels; a job is {"hashes": ["…"], "name": "…"}.`);
+    } else if (c === 93 || c === 125) depth--;
+  }
+}
+
 function parseJson(text: string): unknown {
+  assertShallowJson(text);
   try {
     return JSON.parse(text);
   } catch {

@@ -127,12 +127,16 @@ function invalidReason(longestOtherHex: number): string {
   return `${longestOtherHex} hex digits — not an MD5 (32), SHA-1 (40) or SHA-256 (64) hash`;
 }
 
+// Control characters (C0 but tab, DEL, C1), line and paragraph separators, and bidirectional overrides that could
+// make an echoed text read as something else; and half a surrogate pair, which no JSON column accepts.
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
- * A line as it can be shown and stored: control characters (NUL, which PostgreSQL cannot store, and the rest of
- * C0 and DEL) become U+FFFD, and so does half a surrogate pair, which no JSON column accepts.
+ * A text as it can be shown and stored: each unprintable character (NUL, which PostgreSQL cannot store, among
+ * them) becomes U+FFFD. Written without String.prototype.toWellFormed, which browsers we support lack.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "\ufffd").toWellFormed();
+  return text.replace(UNPRINTABLE, "\ufffd");
 }
 
 function excerpt(line: string): string {

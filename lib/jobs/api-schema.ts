@@ -1,14 +1,15 @@
 // Request and response shapes of the JSON API, in zod: the one source of their types (and, later, of OpenAPI).
 import { z } from "zod";
+import { printable } from "@/lib/hashes/parse";
 import { MAX_JOB_NAME_LENGTH, REPORT_PAGE_SIZE } from "./upload-limits";
 
 /** A job id as newJobId makes it (16 random bytes, base64url): anything else names no job, and is never queried. */
 export const isJobId = (id: string) => /^[A-Za-z0-9_-]{22}$/.test(id);
 
-/** A job's name as given, made printable: control characters (NUL among them) become spaces, half surrogates U+FFFD. */
+/** A job's name as given, made printable: control characters become spaces; bidi overrides and half surrogates U+FFFD. */
 export const jobNameSchema = z
   .string({ error: "name must be a string" })
-  .transform((name) => name.replace(/[\u0000-\u001f\u007f]/g, " ").toWellFormed().trim())
+  .transform((name) => printable(name.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")).trim())
   .pipe(z.string().max(MAX_JOB_NAME_LENGTH, `name must be at most ${MAX_JOB_NAME_LENGTH} characters`))
   .transform((name) => name || null)
   .nullish();

@@ -64,6 +64,24 @@ describe("bodies that once answered 500 or held the process", () => {
   });
 });
 
+describe("bodies cheap to send and slow to parse", () => {
+  it("refuses deeply nested JSON and a multipart body of thousands of parts before parsing them", async () => {
+    const started = Date.now();
+    const nested = await post(`${"[".repeat(7_000_000)}${"]".repeat(7_000_000)}`, "application/json");
+    expect(await nested.json()).toMatchObject({ error: { code: "invalid_parameter", message: expect.stringMatching(/nested deeper/) } });
+    expect((await post('{"hashes":[["x"]],"name":"[[[[[[[[["}', "application/json")).status).toBe(400);
+    expect((await post(`{"hashes":["${MD5}"],"name":"[[[[[[[[[\\\"{{{{{"}`, "application/json")).status).toBe(201);
+
+    const boundary = "b0undary";
+    const parts = Array.from({ length: 100_000 }, () => `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n\r\n`).join("");
+    const many = await POST(
+      new Request(`${BASE}/api/jobs`, { method: "POST", body: `${parts}--${boundary}--\r\n`, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } }),
+    );
+    expect(await many.json()).toMatchObject({ error: { code: "invalid_parameter", message: expect.stringMatching(/at most 4 parts/) } });
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+});
+
 describe("files as Windows writes them", () => {
   const utf16 = (text: string, bigEndian = false) => {
     const bytes = Buffer.from(`\ufeff${text}`, "utf16le");

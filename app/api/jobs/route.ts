@@ -1,4 +1,5 @@
 import { manageTokenFor } from "@/lib/access/manage-token";
+import { appSecret } from "@/lib/access/secret";
 import { assertApiToken, bearerToken } from "@/lib/access/api-tokens";
 import { assertNotCrossSite } from "@/lib/access/same-site";
 import { readJobInput } from "@/lib/api/job-input";
@@ -14,6 +15,7 @@ export async function POST(request: Request) {
   return respond(async () => {
     assertNotCrossSite(request);
     assertApiToken(bearerToken(request));
+    appSecret(); // before anything is written: a job whose token cannot be made must not be created
     const input = await readJobInput(request, env().jobMaxHashes);
     const job = await createJob(getDb(), input, createJobOptions());
     const base = publicBaseUrl(request);

@@ -6,7 +6,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import type { JobReport } from "@/lib/jobs/api-schema";
 import { REPORT_PAGE_SIZE as PAGE_SIZE } from "@/lib/jobs/upload-limits";
-import { manageTokenOf, rememberJob, useRecentJobs } from "../../recent-jobs";
+import { saveManageToken, useManageToken } from "../../manage-tokens";
+import { rememberJob } from "../../recent-jobs";
 import { CopyLink } from "./copy-link";
 import { JobActions } from "./job-actions";
 import { Progress } from "./progress";
@@ -43,15 +44,16 @@ export function JobResults({ id, initial, initialView }: { id: string; initial: 
   });
   const report = query.data;
 
-  // The browser that created the job arrives with its manage token in the fragment: kept with the recent jobs,
-  // then taken out of the address, so that a copied link only reads the report.
+  // A link may carry a manage token in its fragment (a script's user handing a job to their browser): it is kept,
+  // unless one is kept already, and taken out of the address, so that a copied link only reads the report.
   useEffect(() => {
-    const fragment = new URLSearchParams(window.location.hash.slice(1));
-    const manageToken = fragment.get("manage") ?? undefined;
-    rememberJob({ id, name: initial.name, createdAt: initial.createdAt, total: initial.counts.total, manageToken });
-    if (manageToken) window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    rememberJob({ id, name: initial.name, createdAt: initial.createdAt, total: initial.counts.total });
+    const given = new URLSearchParams(window.location.hash.slice(1)).get("manage");
+    if (given === null) return;
+    saveManageToken(id, given);
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }, [id, initial.name, initial.createdAt, initial.counts.total]);
-  const manageToken = manageTokenOf(useRecentJobs(), id);
+  const manageToken = useManageToken(id);
 
   const changeView = useCallback((next: View) => {
     setView(next);
