@@ -124,20 +124,38 @@ async function readText(request: Request): Promise<string> {
   return decodeText(await readLimited(request));
 }
 
-/** Reads the body, refusing it as soon as it passes the limit (a declared length is checked before reading). */
+/** Content-Encoding values a body may arrive in; the upload limit applies to the bytes once decompressed. */
+const ENCODINGS = new Set(["gzip", "deflate"]);
+
+/**
+ * Reads the body, refusing it as soon as it passes the limit (a declared length is checked before reading). A
+ * gzip or deflate body is decompressed as it is read, and the limit counts what comes out of it.
+ */
 async function readLimited(request: Request): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length"));
   if (declared > MAX_UPLOAD_BYTES) throw tooLarge();
   if (!request.body) return new Uint8Array();
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && !ENCODINGS.has(encoding)) {
+    throw new AppError("unsupported_media_type", `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send gzip, deflate or none.`);
+  }
+  const stream = encoding === "identity" ? request.body : request.body.pipeThrough(new DecompressionStream(encoding as "gzip" | "deflate"));
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
+  const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      if (encoding === "identity") throw error;
+      throw new AppError("invalid_parameter", `The body is not valid ${encoding} data.`);
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > MAX_UPLOAD_BYTES) {
-      await reader.cancel();
+      await reader.cancel().catch(() => {});
       throw tooLarge();
     }
     chunks.push(value);

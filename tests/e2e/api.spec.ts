@@ -1,5 +1,6 @@
 // The JSON API as a script uses it: POST a plain-text list, then poll the status URL it hands back.
 import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { expect, test } from "@playwright/test";
 import type { CreateJobResponse, JobReport } from "../../lib/jobs/api-schema";
 import { E2E_BASE_URL } from "./settings";
@@ -75,4 +76,14 @@ test("a job created through the form hands this browser its manage token, and no
   const retried = await page.request.post(`/api/jobs/${id}/retry`, { headers: { "x-manage-token": stored[id] } });
   expect(retried.status()).toBe(200);
   expect((await page.request.post(`/api/jobs/${id}/retry`)).status()).toBe(403);
+});
+
+test("a gzip body reaches the route through the real server, decompressed by us", async ({ request }) => {
+  const hashes = Array.from({ length: 3 }, () => `e2eb${randomBytes(14).toString("hex")}`);
+  const created = await request.post("/api/jobs", {
+    headers: { "content-type": "text/plain", "content-encoding": "gzip" },
+    data: gzipSync(hashes.join("\n")),
+  });
+  expect(created.status()).toBe(201);
+  expect(await created.json()).toMatchObject({ accepted: 3 });
 });

@@ -1,5 +1,7 @@
 // Hostile and odd bodies on POST /api/jobs: each a fast 4xx or a clean 201, never a 500, nothing half-written.
+import { gzipSync, deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_UPLOAD_BYTES } from "../../lib/jobs/upload-limits";
 import { POST } from "../../app/api/jobs/route";
 import { createJob } from "../../lib/jobs/create";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
@@ -108,6 +110,28 @@ describe("files as Windows writes them", () => {
     form.append("file", new Blob(["b".repeat(32)]), "b.txt");
     const response = await POST(new Request(`${BASE}/api/jobs`, { method: "POST", body: form }));
     expect(await response.json()).toEqual({ error: { code: "invalid_parameter", message: "Send one file per job; this upload holds 2." } });
+    expect(await jobCount()).toBe(before);
+  });
+});
+
+describe("compressed bodies", () => {
+  const send = (body: BodyInit, encoding: string, contentType = "text/plain") =>
+    POST(new Request(`${BASE}/api/jobs`, { method: "POST", body, headers: { "content-type": contentType, "content-encoding": encoding } }));
+
+  it("takes gzip and deflate, as text and as JSON", async () => {
+    const list = `${MD5}\n${"c".repeat(40)}\n`;
+    expect(await (await send(gzipSync(list), "gzip")).json()).toMatchObject({ accepted: 2 });
+    expect(await (await send(deflateSync(list), "deflate")).json()).toMatchObject({ accepted: 2 });
+    expect(await (await send(gzipSync(JSON.stringify({ hashes: [MD5] })), "GZIP", "application/json")).json()).toMatchObject({ accepted: 1 });
+  });
+
+  it("applies the upload limit to the decompressed bytes, and refuses a broken or unknown encoding", async () => {
+    const before = await jobCount();
+    const bomb = gzipSync(Buffer.alloc(MAX_UPLOAD_BYTES + 1, "\n"));
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(await (await send(bomb, "gzip")).json()).toMatchObject({ error: { code: "payload_too_large" } });
+    expect(await (await send("not gzip at all", "gzip")).json()).toMatchObject({ error: { code: "invalid_parameter", message: "The body is not valid gzip data." } });
+    expect(await (await send(MD5, "br")).json()).toMatchObject({ error: { code: "unsupported_media_type" } });
     expect(await jobCount()).toBe(before);
   });
 });
