@@ -6,7 +6,7 @@ import { appSecret } from "@/lib/access/secret";
 import { parseName } from "@/lib/api/job-input";
 import { getDb } from "@/lib/db/client";
 import { toAppError } from "@/lib/errors";
-import { decodeText } from "@/lib/hashes";
+import { parseUploadOffThread } from "@/lib/hashes/parse-off-thread";
 import { createJob } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
 import { createJobOptions } from "@/lib/jobs/settings";
@@ -33,8 +33,9 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
     assertApiToken(typeof apiToken === "string" ? apiToken : null);
     const name = parseName(form.get("name") as string | null);
     appSecret(); // before anything is written: a job whose token cannot be made must not be created
-    const input = hasFile ? decodeText(new Uint8Array(await file.arrayBuffer())) : pasted;
-    ({ id } = await createJob(getDb(), { text: input, name }, createJobOptions()));
+    const bytes = hasFile ? new Uint8Array(await file.arrayBuffer()) : new TextEncoder().encode(pasted);
+    const upload = await parseUploadOffThread(bytes);
+    ({ id } = await createJob(getDb(), { upload, name }, createJobOptions()));
   } catch (error) {
     const appError = toAppError(error);
     if (appError.status >= 500) log.error({ err: error }, "submitHashes failed");

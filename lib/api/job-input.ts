@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors";
 import { decodeText } from "@/lib/hashes";
+import { parseUploadOffThread } from "@/lib/hashes/parse-off-thread";
 import { jobNameSchema } from "@/lib/jobs/api-schema";
 import type { JobInput } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
@@ -19,7 +20,7 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
     case "text/plain":
     case "application/x-www-form-urlencoded":
       // `curl --data-binary @file` sends the file as x-www-form-urlencoded: the body is the list itself.
-      return { text: await readText(request), name: parseName(queryName) };
+      return { upload: await parseUploadOffThread(await readLimited(request)), name: parseName(queryName) };
     case "multipart/form-data": {
       const bytes = await readLimited(request);
       assertFewParts(bytes, contentType);
@@ -32,7 +33,8 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
       const file = files[0];
       if (!(file instanceof Blob)) throw new AppError("invalid_parameter", "A multipart upload needs a `file` field.");
       const name = form.get("name");
-      return { text: decodeText(new Uint8Array(await file.arrayBuffer())), name: parseName(typeof name === "string" ? name : queryName) };
+      const upload = await parseUploadOffThread(new Uint8Array(await file.arrayBuffer()));
+      return { upload, name: parseName(typeof name === "string" ? name : queryName) };
     }
     default:
       throw new AppError(

@@ -1,6 +1,7 @@
 // Creating a job: the rows and the queue jobs in one transaction, shared by the server action and the API route.
 import { randomBytes } from "node:crypto";
-import { parseHashList, parseHashText, type InvalidLine, type ParseResult } from "@/lib/hashes";
+import type { InvalidLine } from "@/lib/hashes";
+import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashes/upload";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { insertJob, setLastPriority } from "@/lib/db/queries/jobs";
@@ -10,7 +11,8 @@ import { completeTasksFromCache, insertTasks, markTasksNotFoundFromCache, pendin
 import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
 
-export type JobInput = { text: string; name?: string | null } | { hashes: readonly string[]; name?: string | null };
+/** Text or a list to parse here, or an upload already parsed (off the event loop: lib/hashes/parse-off-thread). */
+export type JobInput = { name?: string | null } & ({ text: string } | { hashes: readonly string[] } | { upload: ParsedUpload });
 
 export interface CreateJobOptions {
   cache: CachePolicy;
@@ -47,34 +49,34 @@ export function newJobId(): string {
 }
 
 export async function createJob(db: Db, input: JobInput, options: CreateJobOptions): Promise<CreatedJob> {
-  const parsed: ParseResult = "text" in input ? parseHashText(input.text) : parseHashList(input.hashes);
-  if (parsed.hashes.length === 0) throw noValidHashes(parsed);
-  if (options.maxHashes !== undefined && parsed.hashes.length > options.maxHashes) throw tooManyHashes(parsed.hashes.length, options.maxHashes);
+  const parsed = "upload" in input ? input.upload : "text" in input ? parseUploadText(input.text) : parseUploadList(input.hashes);
+  if (parsed.accepted === 0) throw noValidHashes(parsed);
+  if (options.maxHashes !== undefined && parsed.accepted > options.maxHashes) throw tooManyHashes(parsed.accepted, options.maxHashes);
 
   const id = newJobId();
   const queued = await retryingTransaction(db, async (tx) => {
     await insertJob(tx, {
       id,
       name: input.name?.trim() || null,
-      total: parsed.hashes.length,
+      total: parsed.accepted,
       duplicates: parsed.duplicates,
       invalidLines: parsed.invalid,
       invalidCount: parsed.invalidCount,
     });
-    await insertTasks(tx, id, parsed.hashes);
+    await insertTasks(tx, id, parsed.columns);
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
     const { queued, lastPriority } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts);
     if (queued > 0) await setLastPriority(tx, id, lastPriority);
-    if (options.budget) await countSavedRequests(tx, options.budget, parsed.hashes.length - queued);
+    if (options.budget) await countSavedRequests(tx, options.budget, parsed.accepted - queued);
     await options.beforeCommit?.();
     return queued;
   });
 
   return {
     id,
-    accepted: parsed.hashes.length,
+    accepted: parsed.accepted,
     duplicates: parsed.duplicates,
     invalid: parsed.invalid,
     invalidCount: parsed.invalidCount,
@@ -82,7 +84,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
   };
 }
 
-function noValidHashes(parsed: ParseResult): AppError {
+function noValidHashes(parsed: Pick<ParsedUpload, "invalid" | "invalidCount">): AppError {
   if (parsed.invalidCount === 0) return new AppError("no_valid_hashes", "The input holds no hashes.");
   const first = parsed.invalid[0];
   return new AppError(

@@ -2,7 +2,7 @@
 // A task's outcome is written only while it is pending, so every update here is idempotent: run twice, same rows.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
-import type { ParsedHash } from "@/lib/hashes";
+import type { ParsedUpload } from "@/lib/hashes/upload";
 import type { ReportSummary } from "@/lib/virustotal";
 import type { Executor } from "../client";
 import { tasks } from "../schema";
@@ -16,16 +16,16 @@ import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
 const touched = { updatedAt: sql`now()`, changedXid: sql`pg_current_xact_id()` };
 const TOUCHED = sql`updated_at = now(), changed_xid = pg_current_xact_id()`;
 
-/** One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes. */
-export async function insertTasks(db: Executor, jobId: string, hashes: readonly ParsedHash[]) {
+/**
+ * One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes, given as the array
+ * literals a parse produced (lib/hashes/upload.ts).
+ */
+export async function insertTasks(db: Executor, jobId: string, columns: ParsedUpload["columns"]) {
   await db.execute(sql`
     insert into tasks (job_id, position, line, hash, hash_type)
     select ${jobId}, ordinality - 1, line, hash, hash_type
-    from unnest(
-      ${toPgArray(hashes.map((h) => h.line))}::int[],
-      ${toPgArray(hashes.map((h) => h.hash))}::text[],
-      ${toPgArray(hashes.map((h) => h.type))}::text[]
-    ) with ordinality as input(line, hash, hash_type)`);
+    from unnest(${columns.lines}::int[], ${columns.hashes}::text[], ${columns.types}::text[])
+      with ordinality as input(line, hash, hash_type)`);
 }
 
 
