@@ -42,9 +42,9 @@ const nextConfig = {
   // The Docker image ships the standalone server; `next start` (npm start, the e2e suite) wants the plain build.
   output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
   experimental: {
-    // Our own limit is MAX_UPLOAD_BYTES (16 MB, lib/jobs/upload-limits.ts) and answers with a clear error; Next's own cap
+    // Our own limit is MAX_UPLOAD_BYTES (70 MB, lib/jobs/upload-limits.ts) and answers with a clear error; Next's own cap
     // sits just above it so that multipart overhead never trips Next's opaque one first.
-    serverActions: { bodySizeLimit: "17mb" },
+    serverActions: { bodySizeLimit: "71mb" },
   },
 };
 

@@ -99,7 +99,7 @@ describe("POST /api/jobs", () => {
     const big = `${md5}\n`.repeat(Math.ceil((MAX_UPLOAD_BYTES + 1) / 33));
     expect(await errorOf(await post(big, "text/plain"))).toMatchObject({
       status: 413,
-      body: { error: { code: "payload_too_large", message: "The upload is larger than 16 MB." } },
+      body: { error: { code: "payload_too_large", message: "The upload is larger than 70 MB." } },
     });
     const chunk = new TextEncoder().encode(`${md5}\n`.repeat(30_000));
     let sent = 0;
