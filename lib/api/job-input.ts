@@ -142,7 +142,8 @@ async function readLimited(request: Request): Promise<Uint8Array<ArrayBuffer>> {
     throw new AppError("unsupported_media_type", `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send gzip, deflate or none.`);
   }
   const stream = encoding === "identity" ? request.body : request.body.pipeThrough(new DecompressionStream(encoding as "gzip" | "deflate"));
-  const chunks: Uint8Array[] = [];
+  // Read into one buffer, sized by the declared length when there is one: the body is never held twice.
+  let body = new Uint8Array(encoding === "identity" && declared > 0 ? declared : 1024 * 1024);
   let size = 0;
   const reader = stream.getReader();
   for (;;) {
@@ -155,18 +156,17 @@ async function readLimited(request: Request): Promise<Uint8Array<ArrayBuffer>> {
     }
     const { done, value } = read;
     if (done) break;
-    size += value.byteLength;
-    if (size > MAX_UPLOAD_BYTES) {
+    if (size + value.byteLength > MAX_UPLOAD_BYTES) {
       await reader.cancel().catch(() => {});
       throw tooLarge();
     }
-    chunks.push(value);
+    if (size + value.byteLength > body.byteLength) {
+      const grown = new Uint8Array(Math.min(MAX_UPLOAD_BYTES, Math.max(body.byteLength * 2, size + value.byteLength)));
+      grown.set(body.subarray(0, size));
+      body = grown;
+    }
+    body.set(value, size);
+    size += value.byteLength;
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return size === body.byteLength ? body : body.slice(0, size);
 }

@@ -52,7 +52,18 @@ export function hashTypeOf(hash: string): HashType | null {
 
 export function parseHashText(text: string): ParseResult {
   const withoutBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return parseLines(withoutBom.split(/\r\n|\r|\n/));
+  return parseLines(linesOf(withoutBom));
+}
+
+/** The lines of a text one at a time (a million-line upload is never held as a million strings at once). */
+function* linesOf(text: string): Generator<string> {
+  const end = /\r\n|\r|\n/g;
+  let start = 0;
+  for (let match = end.exec(text); match !== null; match = end.exec(text)) {
+    yield text.slice(start, match.index);
+    start = match.index + match[0].length;
+  }
+  yield text.slice(start);
 }
 
 /** For a JSON "hashes" array: each element is one line, numbered index + 1. */
@@ -60,7 +71,7 @@ export function parseHashList(lines: readonly string[]): ParseResult {
   return parseLines(lines);
 }
 
-function parseLines(lines: readonly string[]): ParseResult {
+function parseLines(lines: Iterable<string>): ParseResult {
   const result: ParseResult = {
     hashes: [],
     duplicates: 0,
@@ -72,8 +83,9 @@ function parseLines(lines: readonly string[]): ParseResult {
   // A hash is a whole alphanumeric token, so `0x…` or a hex run glued to a word is never taken for one.
   const token = /[0-9A-Za-z]+/g;
 
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index];
+  let index = -1;
+  for (const line of lines) {
+    index++;
     if (SKIPPED_LINE.test(line)) continue;
 
     let found = false;
