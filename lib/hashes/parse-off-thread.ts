@@ -33,6 +33,7 @@ export async function parseUploadOffThread(bytes: Uint8Array): Promise<ParsedUpl
       worker.once("exit", (code) => reject(new Error(`The parse worker exited (${code}) before answering`)));
     });
   } finally {
-    void worker.terminate();
+    // Awaited: the worker's heap (hundreds of MB for a million lines) is freed before the caller writes the job.
+    await worker.terminate();
   }
 }
