@@ -142,7 +142,8 @@ async function readLimited(request: Request): Promise<Uint8Array<ArrayBuffer>> {
     throw new AppError("unsupported_media_type", `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send gzip, deflate or none.`);
   }
   const stream = encoding === "identity" ? request.body : request.body.pipeThrough(new DecompressionStream(encoding as "gzip" | "deflate"));
-  // Read into one buffer, sized by the declared length when there is one: the body is never held twice.
+  // Read into one buffer, sized by the declared length when there is one (then the body is held once); without
+  // one (chunked, compressed), it doubles as it fills, and is cut to size at the end.
   let body = new Uint8Array(encoding === "identity" && declared > 0 ? declared : 1024 * 1024);
   let size = 0;
   const reader = stream.getReader();

@@ -4,25 +4,53 @@ import { Worker } from "node:worker_threads";
 import { log } from "@/lib/log";
 import { parseUploadBytes, type ParsedUpload } from "./upload";
 
+/** A parse of a million lines holds a few hundred MB: a few at a time per process, the rest wait their turn. */
+const MAX_CONCURRENT_PARSES = 2;
+/** A parse that has not answered by then is ended (a million lines take about a second). */
+const PARSE_TIMEOUT_MS = 120_000;
+
 // The built app runs the worker Turbopack bundles from the `new URL` below. Run from the TypeScript sources
 // (vitest, tsx scripts), a .ts worker cannot start: learnt from the first attempt, the parse then runs inline.
 let inlineOnly = false;
+const CANNOT_LOAD = new Set(["ERR_UNKNOWN_FILE_EXTENSION", "ERR_MODULE_NOT_FOUND"]);
+
+let running = 0;
+const waiting: (() => void)[] = [];
 
 export async function parseUploadOffThread(bytes: Uint8Array): Promise<ParsedUpload> {
   if (inlineOnly) return parseUploadBytes(bytes);
+  if (running >= MAX_CONCURRENT_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    return await parseInWorker(bytes);
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
+async function parseInWorker(bytes: Uint8Array): Promise<ParsedUpload> {
   const worker = new Worker(new URL("./parse-worker.ts", import.meta.url));
+  let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<ParsedUpload>((resolve, reject) => {
       let ready = false;
+      timer = setTimeout(() => reject(new Error(`The parse worker did not answer within ${PARSE_TIMEOUT_MS / 1000} s`)), PARSE_TIMEOUT_MS);
       worker.on("message", (message: "ready" | ParsedUpload) => {
         if (message !== "ready") return resolve(message);
         ready = true;
-        // The bytes move to the worker rather than being copied; the caller has no further use for them.
-        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-        worker.postMessage(own, [own.buffer as ArrayBuffer]);
+        try {
+          // The bytes move to the worker rather than being copied; the caller has no further use for them.
+          const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+          worker.postMessage(own, [own.buffer as ArrayBuffer]);
+        } catch (error) {
+          reject(error);
+        }
       });
+      worker.once("messageerror", reject);
       worker.once("error", (error: NodeJS.ErrnoException) => {
-        if (!ready && error.code === "ERR_UNKNOWN_FILE_EXTENSION") {
+        if (!ready && error.code && CANNOT_LOAD.has(error.code)) {
+          log.warn({ code: error.code }, "The parse worker cannot be loaded here (running from the sources?): parsing inline from now on");
           inlineOnly = true;
           resolve(parseUploadBytes(bytes));
         } else {
@@ -33,6 +61,7 @@ export async function parseUploadOffThread(bytes: Uint8Array): Promise<ParsedUpl
       worker.once("exit", (code) => reject(new Error(`The parse worker exited (${code}) before answering`)));
     });
   } finally {
+    clearTimeout(timer);
     // Awaited: the worker's heap (hundreds of MB for a million lines) is freed before the caller writes the job.
     await worker.terminate();
   }
