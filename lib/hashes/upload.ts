@@ -1,6 +1,8 @@
 // A parsed upload in the form a job is written from: its summary, and its hashes as three PostgreSQL array
 // literals (line, hash, type), so that a million hashes cross from a worker thread, and to the database, as three
-// strings rather than a million objects. No Node APIs here: the parse worker and the tests import it.
+// strings rather than a million objects. No Node APIs here: the parse worker and the tests import it. The literals
+// are toPgArray's (lib/db/queries/pg-array.ts): hex digests, line numbers and type names need no quoting.
+import { toPgArray } from "@/lib/db/queries/pg-array";
 import { decodeText, parseHashList, parseHashText, type HashType, type InvalidLine, type ParseResult } from "./parse";
 
 export interface ParsedUpload {
@@ -9,7 +11,7 @@ export interface ParsedUpload {
   invalid: InvalidLine[];
   invalidCount: number;
   counts: Record<HashType, number>;
-  /** `{2,3,…}`, `{…hex…,…}`, `{md5,sha1,…}`: hex and type names need no quoting. */
+  /** `{2,3,…}`, `{…hex…,…}`, `{md5,sha1,…}`. */
   columns: { lines: string; hashes: string; types: string };
 }
 
@@ -22,9 +24,9 @@ export function toUpload(parsed: ParseResult): ParsedUpload {
     invalidCount: parsed.invalidCount,
     counts: parsed.counts,
     columns: {
-      lines: `{${hashes.map((h) => h.line).join(",")}}`,
-      hashes: `{${hashes.map((h) => h.hash).join(",")}}`,
-      types: `{${hashes.map((h) => h.type).join(",")}}`,
+      lines: toPgArray(hashes.map((h) => h.line)),
+      hashes: toPgArray(hashes.map((h) => h.hash)),
+      types: toPgArray(hashes.map((h) => h.type)),
     },
   };
 }
