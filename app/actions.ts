@@ -3,13 +3,15 @@
 import { assertApiToken } from "@/lib/access/api-tokens";
 import { manageTokenFor } from "@/lib/access/manage-token";
 import { appSecret } from "@/lib/access/secret";
-import { parseName } from "@/lib/api/job-input";
+import { parseName } from "@/lib/api/job-body";
+import { readJobBodyOffThread } from "@/lib/api/parse-off-thread";
 import { getDb } from "@/lib/db/client";
 import { toAppError } from "@/lib/errors";
-import { parseUploadOffThread } from "@/lib/hashes/parse-off-thread";
 import { createJob } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
+import { newJobId } from "@/lib/jobs/job-id";
 import { createJobOptions } from "@/lib/jobs/settings";
+import { env } from "@/lib/env";
 import { log } from "@/lib/log";
 
 export type SubmitState = { ok: false; error: string } | { ok: true; id: string; manageToken: string } | null;
@@ -34,7 +36,7 @@ export async function submitHashes(_previous: SubmitState, form: FormData): Prom
     const name = parseName(form.get("name") as string | null);
     appSecret(); // before anything is written: a job whose token cannot be made must not be created
     const bytes = hasFile ? new Uint8Array(await file.arrayBuffer()) : new TextEncoder().encode(pasted);
-    const upload = await parseUploadOffThread(bytes);
+    const { upload } = await readJobBodyOffThread({ kind: "text", bytes, jobId: newJobId(), maxHashes: env().jobMaxHashes });
     ({ id } = await createJob(getDb(), { upload, name }, createJobOptions()));
   } catch (error) {
     const appError = toAppError(error);

@@ -1,11 +1,10 @@
 // Reads a job submission from any of the accepted request bodies, enforcing the upload limit as it reads.
-import { z } from "zod";
 import { AppError } from "@/lib/errors";
-import { decodeText } from "@/lib/hashes";
-import { parseUploadOffThread } from "@/lib/hashes/parse-off-thread";
-import { jobNameSchema } from "@/lib/jobs/api-schema";
+import { newJobId } from "@/lib/jobs/job-id";
 import type { JobInput } from "@/lib/jobs/create";
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL } from "@/lib/jobs/upload-limits";
+import { parseName, type BodyKind } from "./job-body";
+import { readJobBodyOffThread } from "./parse-off-thread";
 
 const tooLarge = () => new AppError("payload_too_large", `The upload is larger than ${MAX_UPLOAD_LABEL}.`);
 
@@ -15,12 +14,17 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
   const queryName = new URL(request.url).searchParams.get("name");
 
   switch (mediaType) {
-    case "application/json":
-      return readJsonJob(parseJson(await readText(request)), maxHashes);
+    case "application/json": {
+      const { upload, name } = await readBody("json", await readLimited(request), maxHashes);
+      return { upload, name: name ?? null };
+    }
     case "text/plain":
-    case "application/x-www-form-urlencoded":
+    case "application/x-www-form-urlencoded": {
       // `curl --data-binary @file` sends the file as x-www-form-urlencoded: the body is the list itself.
-      return { upload: await parseUploadOffThread(await readLimited(request)), name: parseName(queryName) };
+      const name = parseName(queryName);
+      const { upload } = await readBody("text", await readLimited(request), maxHashes);
+      return { upload, name };
+    }
     case "multipart/form-data": {
       const bytes = await readLimited(request);
       assertFewParts(bytes, contentType);
@@ -32,9 +36,10 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
       if (files.length > 1) throw new AppError("invalid_parameter", `Send one file per job; this upload holds ${files.length}.`);
       const file = files[0];
       if (!(file instanceof Blob)) throw new AppError("invalid_parameter", "A multipart upload needs a `file` field.");
-      const name = form.get("name");
-      const upload = await parseUploadOffThread(new Uint8Array(await file.arrayBuffer()));
-      return { upload, name: parseName(typeof name === "string" ? name : queryName) };
+      const formName = form.get("name");
+      const name = parseName(typeof formName === "string" ? formName : queryName);
+      const { upload } = await readBody("text", new Uint8Array(await file.arrayBuffer()), maxHashes);
+      return { upload, name };
     }
     default:
       throw new AppError(
@@ -42,42 +47,6 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
         "Send application/json, text/plain, application/x-www-form-urlencoded or multipart/form-data.",
       );
   }
-}
-
-export function parseName(value: string | null | undefined): string | null {
-  const parsed = jobNameSchema.safeParse(value);
-  if (!parsed.success) throw invalidParameter(parsed.error);
-  return parsed.data ?? null;
-}
-
-function invalidParameter(error: z.ZodError): AppError {
-  return new AppError("invalid_parameter", z.prettifyError(error));
-}
-
-/**
- * `{"hashes": [...], "name": …}`, checked by hand before any schema sees it: the array's length against the job
- * limit, then each element's type, stopping at the first bad one (a schema would collect an issue per element:
- * six million of them took the process 26 s).
- */
-function readJsonJob(body: unknown, maxHashes: number): JobInput {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError("invalid_parameter", 'The body must be a JSON object: {"hashes": ["…"], "name": "optional"}.');
-  }
-  const { hashes, name } = body as Record<string, unknown>;
-  if (!Array.isArray(hashes)) throw new AppError("invalid_parameter", "hashes must be an array of strings");
-  // A bound on the array before anything looks at its elements (each is one line, of one hash or more).
-  if (hashes.length > 2 * maxHashes) {
-    throw new AppError("payload_too_large", `hashes holds ${hashes.length.toLocaleString("en")} elements; a job holds at most ${maxHashes.toLocaleString("en")} distinct hashes (JOB_MAX_HASHES).`);
-  }
-  const bad = hashes.findIndex((hash) => typeof hash !== "string");
-  if (bad !== -1) throw new AppError("invalid_parameter", `hashes[${bad}] must be a string, not ${describe(hashes[bad])}`);
-  return { hashes: hashes as string[], name: parseName(name as string | null | undefined) };
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 /** A job's form has a file and a name: a body of thousands of parts (cheap to send, slow to parse) is refused first. */
@@ -95,35 +64,9 @@ function assertFewParts(bytes: Uint8Array, contentType: string): void {
   }
 }
 
-/** JSON nested deeper than a job's shape needs ({"hashes": [...]}) is refused before it is parsed (slow when deep). */
-const MAX_JSON_DEPTH = 4;
-
-function assertShallowJson(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: the next character is escaped
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > MAX_JSON_DEPTH) throw new AppError("invalid_parameter", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels; a job is {"hashes": ["…"], "name": "…"}.`);
-    } else if (c === 93 || c === 125) depth--;
-  }
-}
-
-function parseJson(text: string): unknown {
-  assertShallowJson(text);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError("invalid_json", "The body is not valid JSON.");
-  }
-}
-
-async function readText(request: Request): Promise<string> {
-  return decodeText(await readLimited(request));
+/** Parsed off the event loop, into the rows of a job whose id is chosen now. */
+function readBody(kind: BodyKind, bytes: Uint8Array, maxHashes: number) {
+  return readJobBodyOffThread({ kind, bytes, jobId: newJobId(), maxHashes });
 }
 
 /** Content-Encoding values a body may arrive in; the upload limit applies to the bytes once decompressed. */

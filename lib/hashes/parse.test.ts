@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MAX_INVALID_LINES_KEPT, decodeText, hashTypeOf, parseHashList, parseHashText, printable, type ParseResult } from ".";
+import { scanHashBytes } from "./parse";
 
 // md5, sha1 and sha256 of the same sample (tests/fixtures/samples/fixture-hashes.csv).
 const MD5 = "119aef5280f0d609dc5b30d454c1b94c";
@@ -248,5 +249,49 @@ describe("text as it arrives", () => {
     expect(printable("😀 ok")).toBe("😀 ok");
     const parsed = parseHashText("bad\u0000line\n0496f4962d3dce3caa849f605749f7f2");
     expect(parsed.invalid).toEqual([{ line: 1, value: "bad\ufffdline", reason: "no MD5, SHA-1 or SHA-256 found" }]);
+  });
+});
+
+describe("a file's bytes, read a chunk at a time", () => {
+  const viaBytes = (bytes: Uint8Array): ParseResult => {
+    const hashes: ParseResult["hashes"] = [];
+    const { duplicates, invalid, invalidCount, counts } = scanHashBytes(bytes, (hash, type, line) => hashes.push({ hash, type, line }));
+    return { hashes, duplicates, invalid, invalidCount, counts };
+  };
+  const sameAsWhole = (text: string) => {
+    const bytes = new Uint8Array(Buffer.from(text));
+    expect(viaBytes(bytes)).toEqual(parseHashText(decodeText(bytes)));
+  };
+
+  it("finds what the whole text holds, line numbers included, across chunks of a quarter megabyte", () => {
+    // About 5 MB of every line ending, blank lines, non-ASCII text and invalid lines, so chunk ends fall everywhere.
+    const endings = ["\n", "\r\n", "\r", "\n\n", "\r\n\r\n"];
+    const lines = Array.from({ length: 100_000 }, (_, i) => {
+      const hash = createHash(i % 3 === 0 ? "md5" : i % 3 === 1 ? "sha1" : "sha256").update(String(i % 80_000)).digest("hex");
+      const line = i % 7 === 0 ? `noté ${i} — ünïcode 😀` : i % 11 === 0 ? `${hash.toUpperCase()},${hash}` : hash;
+      return line + endings[i % endings.length];
+    });
+    const text = lines.join("");
+    expect(Buffer.byteLength(text)).toBeGreaterThan(3 * 1024 * 1024);
+    sameAsWhole(text);
+    sameAsWhole(`\ufeff${text}`);
+    sameAsWhole(`${text}${MD5}`);
+  });
+
+  it("reads a line cut at the exact end of a chunk, a file with no newline and an empty file", () => {
+    for (const size of [256 * 1024 - 2, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1]) {
+      const filler = "#".repeat(size);
+      sameAsWhole(`${filler}\n${MD5}\n${SHA1}`);
+      sameAsWhole(`${filler}\r\n\r\n${MD5}`);
+      sameAsWhole(`${filler}\n`);
+    }
+    sameAsWhole(`${"x".repeat(3 * 1024 * 1024)}`);
+    sameAsWhole(MD5);
+    sameAsWhole("");
+  });
+
+  it("reads UTF-16 whole", () => {
+    const le = Buffer.from(`\ufeff${MD5}\r\nnoté\r\n${SHA1}`, "utf16le");
+    expect(viaBytes(new Uint8Array(le))).toEqual(parseHashText(`${MD5}\r\nnoté\r\n${SHA1}`));
   });
 });

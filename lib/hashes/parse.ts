@@ -1,5 +1,6 @@
 // Finds MD5, SHA-1 and SHA-256 hashes in text as analysts paste it: IOC lists, CSV exports, log excerpts.
 // No Node APIs here: the browser imports this module too.
+import { DigestSet } from "./digest-set";
 
 export type HashType = "md5" | "sha1" | "sha256";
 
@@ -51,8 +52,61 @@ export function hashTypeOf(hash: string): HashType | null {
 }
 
 export function parseHashText(text: string): ParseResult {
+  return collect((onHash) => scanHashText(text, onHash));
+}
+
+/** For a JSON "hashes" array: each element is one line, numbered index + 1. */
+export function parseHashList(lines: readonly string[]): ParseResult {
+  return collect((onHash) => scanHashes(lines, onHash));
+}
+
+/** Called once per distinct hash, in order of first occurrence. */
+export type HashVisitor = (hash: string, type: HashType, line: number) => void;
+
+/** What a scan finds besides the hashes it hands to its visitor. */
+export type ScanSummary = Omit<ParseResult, "hashes"> & { accepted: number };
+
+/** parseHashText without the list: each distinct hash goes to `onHash` (a million of them need not be objects). */
+export function scanHashText(text: string, onHash: HashVisitor): ScanSummary {
   const withoutBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return parseLines(linesOf(withoutBom));
+  return scanHashes(linesOf(withoutBom), onHash);
+}
+
+/**
+ * parseHashText of a file's bytes without ever holding the whole file as text: UTF-8 is decoded a quarter of a megabyte
+ * at a time, cut just after a newline (no UTF-8 character holds that byte). UTF-16 (with its BOM) is decoded whole.
+ */
+export function scanHashBytes(bytes: Uint8Array, onHash: HashVisitor): ScanSummary {
+  if (isUtf16(bytes)) return scanHashText(decodeText(bytes), onHash);
+  return scanHashes(linesOfUtf8(bytes), onHash);
+}
+
+// Under a megabyte: Node makes a larger decoded string an external one, which only a full collection frees.
+const DECODE_CHUNK_BYTES = 256 * 1024;
+
+function* linesOfUtf8(bytes: Uint8Array): Generator<string> {
+  const decoder = new TextDecoder(); // drops a leading BOM
+  let start = 0;
+  for (;;) {
+    const newline = start + DECODE_CHUNK_BYTES < bytes.length ? bytes.indexOf(10, start + DECODE_CHUNK_BYTES) : -1;
+    const end = newline === -1 ? bytes.length : newline + 1;
+    const last = end === bytes.length;
+    const lines = linesOf(decoder.decode(bytes.subarray(start, end), { stream: !last }));
+    // A chunk but the last ends with its newline: the empty "line" after it is the next chunk's first line.
+    for (let line = lines.next(); !line.done; ) {
+      const next = lines.next();
+      if (!next.done || last) yield line.value;
+      line = next;
+    }
+    if (last) return;
+    start = end;
+  }
+}
+
+function collect(scan: (onHash: HashVisitor) => ScanSummary): ParseResult {
+  const hashes: ParsedHash[] = [];
+  const { duplicates, invalid, invalidCount, counts } = scan((hash, type, line) => hashes.push({ hash, type, line }));
+  return { hashes, duplicates, invalid, invalidCount, counts };
 }
 
 /** The lines of a text one at a time (a million-line upload is never held as a million strings at once). */
@@ -66,20 +120,15 @@ function* linesOf(text: string): Generator<string> {
   yield text.slice(start);
 }
 
-/** For a JSON "hashes" array: each element is one line, numbered index + 1. */
-export function parseHashList(lines: readonly string[]): ParseResult {
-  return parseLines(lines);
-}
-
-function parseLines(lines: Iterable<string>): ParseResult {
-  const result: ParseResult = {
-    hashes: [],
+export function scanHashes(lines: Iterable<string>, onHash: HashVisitor): ScanSummary {
+  const result: ScanSummary = {
+    accepted: 0,
     duplicates: 0,
     invalid: [],
     invalidCount: 0,
     counts: { md5: 0, sha1: 0, sha256: 0 },
   };
-  const seen = new Set<string>();
+  const seen = new DigestSet();
   // A hash is a whole alphanumeric token, so `0x…` or a hex run glued to a word is never taken for one.
   const token = /[0-9A-Za-z]+/g;
 
@@ -101,12 +150,12 @@ function parseLines(lines: Iterable<string>): ParseResult {
       }
       found = true;
       const hash = run.toLowerCase();
-      if (seen.has(hash)) {
+      if (!seen.add(hash)) {
         result.duplicates++;
       } else {
-        seen.add(hash);
-        result.hashes.push({ hash, type, line: index + 1 });
+        result.accepted++;
         result.counts[type]++;
+        onHash(hash, type, index + 1);
       }
     }
 
@@ -161,6 +210,8 @@ function excerpt(line: string): string {
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${value.slice(0, end)}…`;
 }
+
+const isUtf16 = (bytes: Uint8Array) => (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
 
 /** A file's bytes as text: UTF-8 (a BOM is dropped), or UTF-16 with its BOM, as PowerShell writes by default. */
 export function decodeText(bytes: Uint8Array): string {

@@ -1,36 +1,80 @@
-// A parsed upload in the form a job is written from: its summary, and its hashes as three PostgreSQL array
-// literals (line, hash, type), so that a million hashes cross from a worker thread, and to the database, as three
-// strings rather than a million objects. No Node APIs here: the parse worker and the tests import it. The literals
-// are toPgArray's (lib/db/queries/pg-array.ts): hex digests, line numbers and type names need no quoting.
-import { toPgArray } from "@/lib/db/queries/pg-array";
-import { decodeText, parseHashList, parseHashText, type HashType, type InvalidLine, type ParseResult } from "./parse";
+// A parsed upload in the form a job is written from: its summary, and its tasks as the rows of a COPY in
+// PostgreSQL's text format, written as the hashes are found. A million hashes then cross from a worker thread,
+// and to the database, as one block of bytes, never as a million objects or one giant string. No Node APIs here:
+// the parse worker and the tests import it.
+import { scanHashBytes, scanHashes, scanHashText, type HashType, type HashVisitor, type InvalidLine, type ScanSummary } from "./parse";
 
 export interface ParsedUpload {
+  /** The job these rows belong to, chosen before the parse: every row starts with it. */
+  jobId: string;
   accepted: number;
   duplicates: number;
   invalid: InvalidLine[];
   invalidCount: number;
   counts: Record<HashType, number>;
-  /** `{2,3,…}`, `{…hex…,…}`, `{md5,sha1,…}`. */
-  columns: { lines: string; hashes: string; types: string };
+  /**
+   * One row per distinct hash, in order of first occurrence, in blocks of about a megabyte: `job_id \t position \t line \t hash \t hash_type \n`
+   * (TASK_COPY_COLUMNS). Ids, numbers, hex digests and type names need no escaping in COPY's text format.
+   */
+  rows: Uint8Array[];
 }
 
-export function toUpload(parsed: ParseResult): ParsedUpload {
-  const { hashes } = parsed;
-  return {
-    accepted: hashes.length,
-    duplicates: parsed.duplicates,
-    invalid: parsed.invalid,
-    invalidCount: parsed.invalidCount,
-    counts: parsed.counts,
-    columns: {
-      lines: toPgArray(hashes.map((h) => h.line)),
-      hashes: toPgArray(hashes.map((h) => h.hash)),
-      types: toPgArray(hashes.map((h) => h.type)),
-    },
-  };
+/** The columns of ParsedUpload.rows, in order. */
+export const TASK_COPY_COLUMNS = ["job_id", "position", "line", "hash", "hash_type"] as const;
+
+export const parseUploadBytes = (bytes: Uint8Array, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashBytes(bytes, onHash));
+export const parseUploadText = (text: string, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashText(text, onHash));
+export const parseUploadList = (lines: readonly string[], jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashes(lines, onHash));
+
+function toUpload(jobId: string, scan: (onHash: HashVisitor) => ScanSummary): ParsedUpload {
+  const rows = new RowWriter(jobId);
+  const { accepted, duplicates, invalid, invalidCount, counts } = scan((hash, type, line) => rows.add(hash, type, line));
+  return { jobId, accepted, duplicates, invalid, invalidCount, counts, rows: rows.finish() };
 }
 
-export const parseUploadBytes = (bytes: Uint8Array): ParsedUpload => toUpload(parseHashText(decodeText(bytes)));
-export const parseUploadText = (text: string): ParsedUpload => toUpload(parseHashText(text));
-export const parseUploadList = (lines: readonly string[]): ParsedUpload => toUpload(parseHashList(lines));
+/** Rows travel in blocks of this size: never copied to grow, each moved to the database as it is. */
+const BLOCK_BYTES = 1024 * 1024;
+
+/** Writes ASCII rows into blocks (a row of a SHA-256 is about 110 bytes; a million of them, about 106 blocks). */
+class RowWriter {
+  private readonly blocks: Uint8Array[] = [];
+  private block = new Uint8Array(BLOCK_BYTES);
+  private size = 0;
+  private position = 0;
+  private readonly prefix: Uint8Array;
+
+  constructor(jobId: string) {
+    this.prefix = ascii(`${jobId}\t`);
+  }
+
+  add(hash: string, type: HashType, line: number) {
+    // A row never spans two blocks: a block ends where the next row would not fit.
+    const longest = this.prefix.length + 2 * 11 + hash.length + type.length + 3;
+    if (this.size + longest > this.block.length) this.seal();
+    this.block.set(this.prefix, this.size);
+    this.size += this.prefix.length;
+    this.text(`${this.position++}\t${line}\t`);
+    this.text(hash);
+    this.block[this.size++] = 9; // tab
+    this.text(type);
+    this.block[this.size++] = 10; // newline
+  }
+
+  finish(): Uint8Array[] {
+    if (this.size > 0) this.seal();
+    return this.blocks;
+  }
+
+  private seal() {
+    this.blocks.push(this.block.subarray(0, this.size));
+    this.block = new Uint8Array(BLOCK_BYTES);
+    this.size = 0;
+  }
+
+  /** Only ASCII reaches here: digits, hex, type names, tabs. */
+  private text(value: string) {
+    for (let i = 0; i < value.length; i++) this.block[this.size++] = value.charCodeAt(i);
+  }
+}
+
+const ascii = (value: string) => Uint8Array.from(value, (c) => c.charCodeAt(0));

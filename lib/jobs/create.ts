@@ -1,5 +1,4 @@
 // Creating a job: the rows and the queue jobs in one transaction, shared by the server action and the API route.
-import { randomBytes } from "node:crypto";
 import type { InvalidLine } from "@/lib/hashes";
 import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashes/upload";
 import type { Db } from "@/lib/db/client";
@@ -7,11 +6,12 @@ import { countSavedRequests } from "@/lib/db/queries/budget";
 import { insertJob, setLastPriority } from "@/lib/db/queries/jobs";
 import { enqueueLookups } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
-import { completeTasksFromCache, insertTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
+import { completeTasksFromCache, copyTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
+import { newJobId } from "./job-id";
 
-/** Text or a list to parse here, or an upload already parsed (off the event loop: lib/hashes/parse-off-thread). */
+/** Text or a list to parse here, or an upload already parsed (off the event loop: lib/api/parse-off-thread). */
 export type JobInput = { name?: string | null } & ({ text: string } | { hashes: readonly string[] } | { upload: ParsedUpload });
 
 export interface CreateJobOptions {
@@ -43,17 +43,13 @@ export function tooManyHashes(count: number, max: number): AppError {
   );
 }
 
-/** 128 bits from a CSPRNG: a report's URL is its only access control. */
-export function newJobId(): string {
-  return randomBytes(16).toString("base64url");
-}
-
 export async function createJob(db: Db, input: JobInput, options: CreateJobOptions): Promise<CreatedJob> {
-  const parsed = "upload" in input ? input.upload : "text" in input ? parseUploadText(input.text) : parseUploadList(input.hashes);
+  const parsed =
+    "upload" in input ? input.upload : "text" in input ? parseUploadText(input.text, newJobId()) : parseUploadList(input.hashes, newJobId());
   if (parsed.accepted === 0) throw noValidHashes(parsed);
   if (options.maxHashes !== undefined && parsed.accepted > options.maxHashes) throw tooManyHashes(parsed.accepted, options.maxHashes);
 
-  const id = newJobId();
+  const id = parsed.jobId;
   const queued = await retryingTransaction(db, async (tx) => {
     await insertJob(tx, {
       id,
@@ -63,7 +59,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
       invalidLines: parsed.invalid,
       invalidCount: parsed.invalidCount,
     });
-    await insertTasks(tx, id, parsed.columns);
+    await copyTasks(tx, parsed.rows);
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();

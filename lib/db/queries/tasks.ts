@@ -1,10 +1,12 @@
 // Every write to tasks, and the reads of a job's tasks. Set-based: a 100,000-hash job is a handful of statements.
 // A task's outcome is written only while it is pending, so every update here is idempotent: run twice, same rows.
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
-import type { ParsedUpload } from "@/lib/hashes/upload";
+import { TASK_COPY_COLUMNS } from "@/lib/hashes/upload";
 import type { ReportSummary } from "@/lib/virustotal";
-import type { Executor } from "../client";
+import { driverOf, type Executor } from "../client";
 import { tasks } from "../schema";
 import { toPgArray } from "./pg-array";
 import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
@@ -17,17 +19,17 @@ const touched = { updatedAt: sql`now()`, changedXid: sql`pg_current_xact_id()` }
 const TOUCHED = sql`updated_at = now(), changed_xid = pg_current_xact_id()`;
 
 /**
- * One INSERT … SELECT FROM unnest(): three array parameters, whatever the number of hashes, given as the array
- * literals a parse produced (lib/hashes/upload.ts).
+ * A job's tasks, written with COPY from the rows a parse produced (lib/hashes/upload.ts): a block at a time, so a
+ * million rows go to the database without ever being one string or a million parameters.
  */
-export async function insertTasks(db: Executor, jobId: string, columns: ParsedUpload["columns"]) {
-  await db.execute(sql`
-    insert into tasks (job_id, position, line, hash, hash_type)
-    select ${jobId}, ordinality - 1, line, hash, hash_type
-    from unnest(${columns.lines}::int[], ${columns.hashes}::text[], ${columns.types}::text[])
-      with ordinality as input(line, hash, hash_type)`);
+export async function copyTasks(db: Executor, rows: readonly Uint8Array[]) {
+  const copy = await driverOf(db)`copy tasks (${driverOf(db)(TASK_COPY_COLUMNS as unknown as string[])}) from stdin`.writable();
+  for (const block of rows) {
+    if (!copy.write(block)) await once(copy, "drain");
+  }
+  copy.end();
+  await finished(copy);
 }
-
 
 /** The columns a completed task keeps from the report it was given. */
 const SNAPSHOT_FROM_REPORT = sql`

@@ -1,8 +1,9 @@
-// Parses an upload in a worker thread, so that a large one never holds the web process's event loop (a million
-// lines take about a second to parse). Server only.
+// Reads a job's body in a worker thread, so that a large one never holds the web process's event loop (a million
+// lines take a second or two to parse, a million-element JSON array as long). Server only.
 import { Worker } from "node:worker_threads";
+import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { parseUploadBytes, type ParsedUpload } from "./upload";
+import { readJobBody, type BodyRefusal, type BodyRequest, type JobBody } from "./job-body";
 
 /** A parse of a million lines holds a few hundred MB: a few at a time per process, the rest wait their turn. */
 const MAX_CONCURRENT_PARSES = 2;
@@ -17,42 +18,45 @@ const CANNOT_LOAD = new Set(["ERR_UNKNOWN_FILE_EXTENSION", "ERR_MODULE_NOT_FOUND
 let running = 0;
 const waiting: (() => void)[] = [];
 
-export async function parseUploadOffThread(bytes: Uint8Array): Promise<ParsedUpload> {
-  if (inlineOnly) return parseUploadBytes(bytes);
+export async function readJobBodyOffThread(request: BodyRequest): Promise<JobBody> {
+  if (inlineOnly) return readJobBody(request);
   if (running >= MAX_CONCURRENT_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
   running += 1;
   try {
-    return await parseInWorker(bytes);
+    return await readInWorker(request);
   } finally {
     running -= 1;
     waiting.shift()?.();
   }
 }
 
-async function parseInWorker(bytes: Uint8Array): Promise<ParsedUpload> {
+type Answer = "ready" | { body: JobBody } | { refusal: BodyRefusal };
+
+async function readInWorker(request: BodyRequest): Promise<JobBody> {
   const worker = new Worker(new URL("./parse-worker.ts", import.meta.url));
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await new Promise<ParsedUpload>((resolve, reject) => {
+    return await new Promise<JobBody>((resolve, reject) => {
       let ready = false;
       timer = setTimeout(() => reject(new Error(`The parse worker did not answer within ${PARSE_TIMEOUT_MS / 1000} s`)), PARSE_TIMEOUT_MS);
-      worker.on("message", (message: "ready" | ParsedUpload) => {
-        if (message !== "ready") return resolve(message);
-        ready = true;
-        try {
-          // The bytes move to the worker rather than being copied; the caller has no further use for them.
-          const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-          worker.postMessage(own, [own.buffer as ArrayBuffer]);
-        } catch (error) {
-          reject(error);
+      worker.on("message", (answer: Answer) => {
+        if (answer === "ready") {
+          ready = true;
+          return send(worker, request, reject);
         }
+        if ("refusal" in answer) reject(new AppError(answer.refusal.code, answer.refusal.message));
+        else resolve(answer.body);
       });
       worker.once("messageerror", reject);
       worker.once("error", (error: NodeJS.ErrnoException) => {
         if (!ready && error.code && CANNOT_LOAD.has(error.code)) {
           log.warn({ code: error.code }, "The parse worker cannot be loaded here (running from the sources?): parsing inline from now on");
           inlineOnly = true;
-          resolve(parseUploadBytes(bytes));
+          try {
+            resolve(readJobBody(request));
+          } catch (inlineError) {
+            reject(inlineError);
+          }
         } else {
           log.error({ err: error }, "The parse worker failed");
           reject(error);
@@ -64,5 +68,16 @@ async function parseInWorker(bytes: Uint8Array): Promise<ParsedUpload> {
     clearTimeout(timer);
     // Awaited: the worker's heap (hundreds of MB for a million lines) is freed before the caller writes the job.
     await worker.terminate();
+  }
+}
+
+/** The bytes move to the worker rather than being copied; the caller has no further use for them. */
+function send(worker: Worker, request: BodyRequest, reject: (error: unknown) => void) {
+  try {
+    const { bytes } = request;
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    worker.postMessage({ ...request, bytes: own }, [own.buffer as ArrayBuffer]);
+  } catch (error) {
+    reject(error);
   }
 }
