@@ -1,6 +1,7 @@
-// `npm run bench [-- --viewers 50 --seconds 20 --big 1000000]`: report reads under a team of viewers, measured on
-// the production build against a database of the bench's own (DATABASE_URL's server if set, else an embedded
-// PostgreSQL under data/bench-postgres). Prints a table and writes bench/results.md and bench/results.json.
+// `npm run bench [-- --viewers 50 --seconds 20 --big 1000000 --uploads 1000000]`: report reads under a team of
+// viewers, then uploads of a million hashes (scripts/bench-uploads.ts), measured on the production build against a
+// database of the bench's own (DATABASE_URL's server if set, else an embedded PostgreSQL under
+// data/bench-postgres). Prints a table and writes bench/results.md and bench/results.json.
 //
 // Seeding: a 100,000-hash job and a 1,000,000-hash job, created as users create them (createJob: tasks and queue
 // rows); six in ten of their tasks are then given a result in one UPDATE (as if looked up), so filters and sorts
@@ -17,6 +18,7 @@ import { foldCountDeltas } from "../lib/db/queries/job-counts";
 import { migrateDatabase } from "../lib/db/migrate";
 import { createJob } from "../lib/jobs/create";
 import { buildIfChanged } from "./build-if-changed";
+import { benchUploads, UPLOAD_TARGET_MB } from "./bench-uploads";
 import { entryPoints, projectRoot, spawnChild, waitForHttp } from "./processes";
 
 const { values } = parseArgs({
@@ -24,11 +26,13 @@ const { values } = parseArgs({
     viewers: { type: "string", default: "50" },
     seconds: { type: "string", default: "20" },
     big: { type: "string", default: "1000000" },
+    uploads: { type: "string", default: "1000000" },
   },
 });
 const VIEWERS = Number(values.viewers);
 const SECONDS = Number(values.seconds);
 const BIG = Number(values.big);
+const UPLOAD_HASHES = Number(values.uploads);
 const POLL_MS = 2000; // the report page's interval
 const PORT = 3300;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -240,6 +244,10 @@ if (bigId) {
 }
 
 await web.stop();
+
+// Uploads, on a fresh web process so that its peak memory is theirs.
+const uploads = UPLOAD_HASHES > 0 ? await benchUploads(url.toString(), PORT + 1, UPLOAD_HASHES) : [];
+
 await db.$client.end({ timeout: 5 });
 await admin.unsafe(`drop database ${dbName} with (force)`);
 await admin.end();
@@ -275,6 +283,21 @@ const lines = [
     ? `Web process memory: ${memoryBefore.rssMb.toFixed(0)} MB resident before the exports, ${memoryAfter.rssMb.toFixed(0)} MB after; peak over the whole run ${memoryAfter.peakMb.toFixed(0)} MB.`
     : "Web process memory: not readable here (no /proc).",
   "",
+  ...(uploads.length
+    ? [
+        `## Uploads, one after another, to a fresh web process while one client polls \`/api/status\` every 50 ms`,
+        "",
+        "| upload | size | accepted in | web peak RSS | polls under 100 ms | slowest poll |",
+        "|---|---:|---:|---:|---:|---:|",
+        ...uploads.map(
+          (u) =>
+            `| ${u.name} | ${u.megabytes.toFixed(1)} MB | ${u.seconds.toFixed(1)} s | ${u.peakMb.toFixed(0)} MB ${u.peakMb <= UPLOAD_TARGET_MB ? "✓" : "✗"} ≤ ${UPLOAD_TARGET_MB} MB | ${u.quickPolls} of ${u.polls} | ${u.slowestPollMs.toFixed(0)} ms |`,
+        ),
+        "",
+        "Peak RSS is the process's high-water mark since it started, so each row includes the rows above it.",
+        "",
+      ]
+    : []),
 ];
 const report = lines.join("\n");
 console.log(`\n${report}`);
@@ -282,10 +305,12 @@ fs.mkdirSync(path.join(projectRoot, "bench"), { recursive: true });
 fs.writeFileSync(path.join(projectRoot, "bench/results.md"), `${report}\n`);
 fs.writeFileSync(
   path.join(projectRoot, "bench/results.json"),
-  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single, exports, memoryBefore, memoryAfter }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single, exports, memoryBefore, memoryAfter, uploads }, null, 2)}\n`,
 );
 const missed = [...results, ...single].filter((r) => r.p95 > TARGET_MS);
 if (missed.length) log(`missed the target: ${missed.map((r) => r.name).join("; ")}`);
+const heavy = uploads.filter((u) => u.peakMb > UPLOAD_TARGET_MB);
+if (heavy.length) log(`over ${UPLOAD_TARGET_MB} MB: ${heavy.map((u) => u.name).join("; ")}`);
 
 function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));
