@@ -32,4 +32,15 @@ describe("env", () => {
     expect(() => parseEnv({ PUBLIC_URL: "not a url" })).toThrow(/PUBLIC_URL/);
     expect(() => parseEnv({ LOOKUP_MAX_ATTEMPTS: "0" })).toThrow(/LOOKUP_MAX_ATTEMPTS/);
   });
+
+  it("sends a real key over https only, or over plain http to this machine", () => {
+    const key = "k".repeat(64);
+    expect(() => parseEnv({ VT_API_KEY: key, VT_API_URL: "http://vt-proxy.example/api/v3" })).toThrow(/VT_API_URL must be https/);
+    expect(() => parseEnv({ VT_API_KEY: key, VT_API_URL: "ftp://vt.example/api/v3" })).toThrow(/VT_API_URL must be https/);
+    for (const url of ["https://vt-proxy.example/api/v3", "http://127.0.0.1:4010/api/v3", "http://localhost/api/v3", "http://[::1]:80/api/v3"]) {
+      expect(parseEnv({ VT_API_KEY: key, VT_API_URL: url }).vt.apiUrl).toBe(url);
+    }
+    // The simulator, with no key, needs none.
+    expect(parseEnv({ SIMULATOR_URL: "http://simulator:4010/api/v3" }).vt.apiUrl).toBe("http://simulator:4010/api/v3");
+  });
 });

@@ -70,6 +70,11 @@ function build(raw: Record<string, string | undefined>) {
   if (staleSeconds <= heartbeatSeconds) {
     throw new Error("Invalid environment:\n  WORKER_STALE_SECONDS must be longer than WORKER_HEARTBEAT_SECONDS");
   }
+  if (!simulated && e.VT_API_URL && !keepsKeyPrivate(e.VT_API_URL)) {
+    throw new Error(
+      "Invalid environment:\n  VT_API_URL must be https:// when VT_API_KEY is set (plain http only to this machine: localhost, 127.0.0.1, [::1])",
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     vt: {
@@ -113,6 +118,12 @@ function build(raw: Record<string, string | undefined>) {
       requestsPerDay: e.SIMULATOR_REQUESTS_PER_DAY ?? 0,
     },
   };
+}
+
+/** The key travels in a header: over TLS, or over plain http to this machine only. */
+function keepsKeyPrivate(apiUrl: string): boolean {
+  const { protocol, hostname } = new URL(apiUrl);
+  return protocol === "https:" || (protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(hostname));
 }
 
 export type Env = ReturnType<typeof build>;

@@ -11,7 +11,7 @@ import { env } from "@/lib/env";
 import { cachePolicy } from "@/lib/jobs/settings";
 import { log } from "@/lib/log";
 import { LOOKUP_TASK } from "@/lib/lookups/job";
-import { createVirusTotalClient } from "@/lib/virustotal";
+import { createVirusTotalClient, splitCredentials } from "@/lib/virustotal";
 import { startFoldingCounts } from "./fold-counts";
 import { startHeartbeat } from "./heartbeat";
 import { createLookupTask } from "./tasks/lookup";
@@ -83,7 +83,8 @@ const runner = await run({
 });
 
 log.info(
-  { event: "worker_started", source: settings.vt.source, apiUrl: settings.vt.apiUrl, concurrency: settings.workerConcurrency },
+  // The address without the credentials it may hold (a proxy's): those never reach a log.
+  { event: "worker_started", source: settings.vt.source, apiUrl: splitCredentials(settings.vt.apiUrl).url, concurrency: settings.workerConcurrency },
   settings.vt.source === "simulator"
     ? "Worker started: no VT_API_KEY, lookups go to the VirusTotal simulator"
     : "Worker started: lookups go to VirusTotal",

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createVirusTotalClient, type VirusTotalClientOptions } from "./client";
+import { createVirusTotalClient, MAX_RESPONSE_BYTES, splitCredentials, type VirusTotalClientOptions } from "./client";
 import {
   BadKeyError,
   MalformedResponseError,
@@ -76,6 +76,25 @@ const scenarios: Record<string, Handler> = {
     const timer = setTimeout(() => json(200, reportsByHash.get(MALICIOUS)!)(res, {}), 2_000);
     res.on("close", () => clearTimeout(timer));
   },
+  redirect: (res) => {
+    res.writeHead(302, { location: `http://127.0.0.1:${redirectTargetPort}/api/v3/files/${MALICIOUS}` });
+    res.end();
+  },
+  huge: (res) => {
+    // More than the cap, sent without a length: the client must stop reading, not buffer it all.
+    res.writeHead(200, { "content-type": "application/json" });
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const pump = () => {
+      while (sent < 40) {
+        sent++;
+        if (!res.write(chunk)) return void res.once("drain", pump);
+      }
+      res.end();
+    };
+    res.on("close", () => (hugeStoppedAt = sent));
+    pump();
+  },
   "slow-body": (res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.write('{"data": ');
@@ -85,6 +104,10 @@ const scenarios: Record<string, Handler> = {
 };
 
 let server: Server;
+let redirectTarget: Server;
+let redirectTargetPort = 0;
+let redirectTargetHits: IncomingHttpHeaders[] = [];
+let hugeStoppedAt = 0;
 let apiUrl: string;
 let refusedUrl: string;
 let lastRequest: { url?: string; method?: string; headers: IncomingHttpHeaders } | undefined;
@@ -104,6 +127,14 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v3`;
 
+  // Where the redirect points: it must never be asked.
+  redirectTarget = createServer((req, res) => {
+    redirectTargetHits.push(req.headers);
+    json(200, reportsByHash.get(MALICIOUS)!)(res, req.headers);
+  });
+  await new Promise<void>((resolve) => redirectTarget.listen(0, "127.0.0.1", resolve));
+  redirectTargetPort = (redirectTarget.address() as AddressInfo).port;
+
   // A port that was just free: nothing listens on it, so connecting is refused.
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -112,8 +143,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  for (const s of [server, redirectTarget]) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
 });
 
 beforeEach(() => {
@@ -188,6 +221,14 @@ describe("getFile", () => {
     };
     await client({ fetch: recording }).getFile(MALICIOUS);
     expect(seen).toEqual([`${apiUrl}/files/${MALICIOUS}`]);
+  });
+
+  it("sends credentials in VT_API_URL (a proxy's) as a Basic header, never in the address", async () => {
+    const withCredentials = apiUrl.replace("http://", "http://proxy%20user:p%40ss@");
+    await client({ apiUrl: withCredentials }).getFile(MALICIOUS);
+    expect(lastRequest?.headers.authorization).toBe(`Basic ${Buffer.from("proxy user:p@ss").toString("base64")}`);
+    expect(lastRequest?.url).toBe(`/api/v3/files/${MALICIOUS}`);
+    expect(splitCredentials(withCredentials).url).toBe(apiUrl);
   });
 
   it("rejects a bad API URL when the client is made, not at the first lookup", () => {
@@ -291,6 +332,22 @@ describe("getFile failures", () => {
     expect(error).toBeInstanceOf(TransientError);
     // The kind, never the address it was refused at (internal addresses stay in the logs).
     expect(error.message).toBe("VirusTotal could not be reached (connection refused, ECONNREFUSED)");
+  });
+
+  it("does not follow a redirect, so the key never reaches another host", async () => {
+    redirectTargetHits = [];
+    const error = await failure("redirect");
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toContain("HTTP 302, a redirect");
+    expect(redirectTargetHits).toEqual([]);
+  });
+
+  it(`stops reading an answer past ${MAX_RESPONSE_BYTES / 1024 / 1024} MB`, async () => {
+    const error = await failure("huge");
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toBe("VirusTotal's answer is larger than 16 MB; it was not read");
+    await expect.poll(() => hugeStoppedAt, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(hugeStoppedAt).toBeLessThan(40);
   });
 
   it("leaves a short stand-in key (the simulator's) out of redaction", async () => {

@@ -56,23 +56,46 @@ const quotasSchema = z.object({
 
 const MIN_REDACTED_KEY_LENGTH = 16;
 
+/** The largest answer read: VirusTotal's biggest file reports are a few MB; past this, the body is not read on. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * VT_API_URL as fetch is given it: without the credentials it may hold (a proxy's user and password), which
+ * travel as a Basic Authorization header instead (fetch refuses a URL that holds them) and never reach a log.
+ */
+export function splitCredentials(apiUrl: string): { url: string; authorization?: string } {
+  const url = new URL(apiUrl);
+  if (!url.username && !url.password) return { url: url.href.replace(/\/+$/, "") };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = "";
+  url.password = "";
+  return { url: url.href.replace(/\/+$/, ""), authorization: `Basic ${Buffer.from(credentials).toString("base64")}` };
+}
+
 export function createVirusTotalClient(options: VirusTotalClientOptions): VirusTotalClient {
   const { apiKey, timeoutMs } = options;
   const fetchImpl = options.fetch ?? fetch;
   // A bad URL is a configuration mistake, so it throws here rather than looking like a VirusTotal outage later.
-  const base = new URL(options.apiUrl).href.replace(/\/+$/, "");
+  const { url: base, authorization } = splitCredentials(options.apiUrl);
+  const headers = { "x-apikey": apiKey, accept: "application/json", ...(authorization ? { authorization } : {}) };
 
   /** GET a path; a non-2xx answer becomes its VirusTotalError, a 2xx one its status and JSON body (if any). */
   async function get(path: string): Promise<{ status: number; body: ReturnType<typeof parseJson> }> {
     let response: Response;
     let text: string;
     try {
-      response = await fetchImpl(`${base}${path}`, {
-        headers: { "x-apikey": apiKey, accept: "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      // A redirect is not followed: the key header would go wherever it points.
+      response = await fetchImpl(`${base}${path}`, { headers, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => {});
+        throw new MalformedResponseError(
+          `VirusTotal answered HTTP ${response.status}, a redirect; it is not followed, so the key never goes to another host (check VT_API_URL)`,
+          { status: response.status },
+        );
+      }
+      text = await readCapped(response);
     } catch (error) {
+      if (error instanceof VirusTotalError) throw error;
       throw networkError(error, timeoutMs);
     }
     const body = parseJson(text);
@@ -129,6 +152,27 @@ export function createVirusTotalClient(options: VirusTotalClientOptions): VirusT
       throw error;
     }
   }
+}
+
+/** The body as text, refused (and no longer read) once it passes MAX_RESPONSE_BYTES. */
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  const tooLarge = () =>
+    new MalformedResponseError(`VirusTotal's answer is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB; it was not read`, { status: response.status });
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!response.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Leaving the loop by a throw cancels the body: nothing more is read.
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_RESPONSE_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** Sanitized as soon as parsed: the report, its summary and error messages all end up in the database. */

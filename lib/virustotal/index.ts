@@ -16,6 +16,7 @@ export {
 } from "./errors";
 export {
   createVirusTotalClient,
+  splitCredentials,
   type FileLookup,
   type QuotaUse,
   type Quotas,
