@@ -1,7 +1,7 @@
 // The standalone worker process: graphile-worker running lookups against VirusTotal (or the simulator).
 import { EventEmitter } from "node:events";
 import { Logger, run, type WorkerEvents } from "graphile-worker";
-import { createDb } from "@/lib/db/client";
+import { createDb, withSessionSettings } from "@/lib/db/client";
 import { createBudgetGate } from "@/lib/budget/gate";
 import { requestBudget } from "@/lib/budget/identity";
 import { requestLimits } from "@/lib/budget/limits";
@@ -47,7 +47,7 @@ function declaredDead(): never {
 }
 
 const runner = await run({
-  connectionString: url,
+  connectionString: withSessionSettings(url),
   concurrency: settings.workerConcurrency,
   pollInterval: 1000,
   parsedCronItems: [],

@@ -3,8 +3,23 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { databaseUrl } from "./url";
 import * as schema from "./schema";
 
+/**
+ * Every connection's bounds. A statement may take up to 5 minutes: creating a million-hash job (one COPY, one
+ * add_jobs) takes about a minute on a small machine. A transaction left idle (a crashed request, an export whose
+ * reader went away) is ended after 2 minutes; an export ends itself after 60 s without a read.
+ */
+export const SESSION_SETTINGS = { statement_timeout: 300_000, idle_in_transaction_session_timeout: 120_000 } as const;
+
+/** The same bounds for a client that takes only a URL (graphile-worker's pool): as libpq's `options`. */
+export function withSessionSettings(url: string): string {
+  const withOptions = new URL(url);
+  const flags = Object.entries(SESSION_SETTINGS).map(([name, value]) => `-c ${name}=${value}`);
+  withOptions.searchParams.set("options", [withOptions.searchParams.get("options"), ...flags].filter(Boolean).join(" "));
+  return withOptions.toString();
+}
+
 export function createDb(url: string, options: { max?: number } = {}) {
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} });
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { ...SESSION_SETTINGS } });
   return drizzle(client, { schema });
 }
 

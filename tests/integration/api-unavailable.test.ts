@@ -3,6 +3,7 @@ import net from "node:net";
 import { beforeAll, expect, it } from "vitest";
 import { POST } from "../../app/api/jobs/route";
 import { GET } from "../../app/api/jobs/[id]/route";
+import { GET as HEALTH } from "../../app/api/health/route";
 
 beforeAll(async () => {
   // A port nothing listens on: take a free one and close it again.
@@ -26,4 +27,10 @@ it("answers 503 unavailable for writes and reads", async () => {
   const id = "AAAAAAAAAAAAAAAAAAAAAA";
   const read = await GET(new Request(`http://x/api/jobs/${id}`), { params: Promise.resolve({ id }) });
   expect(read.status).toBe(503);
+});
+
+it("answers /api/health with 503 unavailable", async () => {
+  const health = await HEALTH();
+  expect(health.status).toBe(503);
+  expect((await health.json()).error.code).toBe("unavailable");
 });

@@ -32,3 +32,10 @@ export async function listLivePools(db: Executor, staleSeconds: number) {
     .where(sql`${workerPools.lastBeatAt} >= now() - make_interval(secs => ${staleSeconds})`)
     .orderBy(workerPools.startedAt);
 }
+
+/** How long ago the most recent heartbeat of any pool was, in seconds (null: no pool has ever beaten, or all left). */
+export async function newestHeartbeatAge(db: Executor): Promise<number | null> {
+  const [row] = await db.execute<{ age: number | null }>(sql`
+    select extract(epoch from now() - max(last_beat_at))::float8 as age from worker_pools`);
+  return row.age === null ? null : Math.max(0, row.age);
+}

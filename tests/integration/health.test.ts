@@ -1,0 +1,42 @@
+// GET /api/health and the bounds every connection is opened with.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import postgres from "postgres";
+import { GET as HEALTH } from "../../app/api/health/route";
+import { getDb, withSessionSettings } from "../../lib/db/client";
+import { beat, registerPool } from "../../lib/db/queries/worker-pools";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("health");
+  process.env.DATABASE_URL = t.url; // read once, by the routes' shared pool
+});
+afterAll(async () => t?.drop());
+
+it("answers 200 while the database answers, with the newest worker heartbeat's age (none yet: null)", async () => {
+  const before = await HEALTH();
+  expect(before.status).toBe(200);
+  expect(before.headers.get("cache-control")).toBe("no-store");
+  expect(await before.json()).toEqual({ status: "ok", database: "ok", worker: { newestHeartbeatAgeSeconds: null, staleAfterSeconds: 60 } });
+
+  await registerPool(t.db, { id: "pool-a", hostname: "h", pid: 1, concurrency: 4 });
+  await t.sql`update worker_pools set last_beat_at = now() - interval '500 seconds'`;
+  // A silent worker leaves the web app healthy; its age says how silent.
+  expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBe(500);
+  await beat(t.db, "pool-a");
+  expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBeLessThanOrEqual(1);
+});
+
+it("opens every connection with a statement timeout and an idle-in-transaction timeout", async () => {
+  const [row] = await getDb().$client<{ statement: string; idle: string }[]>`
+    select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;
+  expect(row).toEqual({ statement: "5min", idle: "2min" });
+  // graphile-worker's pool takes a URL: the same bounds travel in it, as libpq's options.
+  const viaUrl = postgres(withSessionSettings(t.url), { max: 1 });
+  try {
+    const [fromUrl] = await viaUrl`select current_setting('statement_timeout') as statement`;
+    expect(fromUrl.statement).toBe("5min");
+  } finally {
+    await viaUrl.end();
+  }
+});
