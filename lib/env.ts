@@ -28,6 +28,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: count("WORKER_CONCURRENCY"),
   PUBLIC_URL: optional(z.url({ error: "PUBLIC_URL must be an absolute URL" })),
   JOB_MAX_HASHES: count("JOB_MAX_HASHES"),
+  JOB_RETENTION_DAYS: count("JOB_RETENTION_DAYS"),
+  REPORT_RETENTION_DAYS: count("REPORT_RETENTION_DAYS"),
   API_TOKENS: optional(
     z
       .string()
@@ -104,6 +106,8 @@ function build(raw: Record<string, string | undefined>) {
     apiTokens: e.API_TOKENS ?? [],
     /** Distinct hashes one job may hold. */
     jobMaxHashes: e.JOB_MAX_HASHES ?? 1_000_000,
+    /** Finished jobs older than this are deleted with their tasks; cached reports no kept task holds, after reportDays. */
+    retention: { jobDays: e.JOB_RETENTION_DAYS ?? 30, reportDays: e.REPORT_RETENTION_DAYS ?? 90 },
     port: e.PORT ?? 3000,
     embeddedPostgres: {
       port: e.EMBEDDED_PG_PORT ?? 54329,

@@ -15,6 +15,7 @@ import { createVirusTotalClient, splitCredentials } from "@/lib/virustotal";
 import { startFoldingCounts } from "./fold-counts";
 import { startHeartbeat } from "./heartbeat";
 import { createLookupTask } from "./tasks/lookup";
+import { createRetentionTask, RETENTION_CRONTAB, RETENTION_TASK } from "./tasks/retention";
 
 const settings = env();
 const url = databaseUrl();
@@ -50,7 +51,7 @@ const runner = await run({
   connectionString: withSessionSettings(url),
   concurrency: settings.workerConcurrency,
   pollInterval: 1000,
-  parsedCronItems: [],
+  crontab: RETENTION_CRONTAB,
   // We stop on SIGTERM/SIGINT ourselves, so that the pool's heartbeat row goes with it (graphile-worker's own
   // handler re-raises the signal once the pool has drained, ending the process before our clean-up).
   noHandleSignals: true,
@@ -62,6 +63,7 @@ const runner = await run({
     log[level === "warning" ? "warn" : level]({ scope: scope.label }, message);
   }),
   taskList: {
+    [RETENTION_TASK]: createRetentionTask(db, settings.retention),
     [LOOKUP_TASK]: createLookupTask({
       db,
       vt: createVirusTotalClient({

@@ -245,6 +245,15 @@ export async function releaseDeadPoolRows(db: Executor, staleSeconds: number): P
   };
 }
 
+/** Dead lookup rows (out of attempts, not running): the reaper deletes them as it finds them, so this is 0. */
+export async function countDeadLookups(db: Executor): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from graphile_worker._private_jobs j
+    join graphile_worker._private_tasks t on t.id = j.task_id
+    where t.identifier = ${LOOKUP_TASK} and j.locked_at is null and j.attempts >= j.max_attempts`);
+  return row.n;
+}
+
 /** Deletes dead lookup rows (out of attempts, not running) and returns them: none may stand for a hash. */
 export async function deleteDeadLookups(db: Executor): Promise<ReleasedRow[]> {
   const rows = await db.execute<{ hash: string; attempts: number; keyed: boolean; last_error: string | null }>(sql`

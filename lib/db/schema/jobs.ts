@@ -68,6 +68,8 @@ export const tasks = pgTable(
     index("tasks_scan_date_idx").on(t.jobId, sql`coalesce(${t.scanDate}, '-infinity'::timestamptz)`, t.position),
     index("tasks_hash_prefix_idx").on(t.jobId, sql`${t.hash} collate "C"`),
     index("tasks_changes_idx").on(t.jobId, t.changedXid, t.position),
+    // Which cached reports a kept task still holds (retention keeps those): written when a task completes, never at insert.
+    index("tasks_report_idx").on(t.sha256, t.source).where(sql`sha256 is not null`),
     check("tasks_status_check", sql`status in ('pending', 'completed', 'not_found', 'failed', 'cancelled')`),
     check("tasks_hash_type_check", sql`hash_type in ('md5', 'sha1', 'sha256')`),
     check("tasks_source_check", sql`source in ('virustotal', 'simulator')`),

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_report_idx" ON "tasks" USING btree ("sha256","source") WHERE sha256 is not null;

@@ -1,0 +1,98 @@
+// Retention (worker/tasks/retention.ts): what ages out is deleted in batches, what is still needed stays.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
+import { runRetention } from "../../worker/tasks/retention";
+import { startWorker, waitFor } from "./helpers/stack";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("retention");
+});
+afterAll(async () => t?.drop());
+
+const options: CreateJobOptions = { cache: { ttlHours: 24, sources: ["simulator"] }, lookupMaxAttempts: 5 };
+const settings = { jobDays: 30, reportDays: 90 };
+const md5 = (label: string, i: number) => `${label}${i.toString(16).padStart(32 - label.length, "0")}`;
+
+/** A job whose tasks all ended (as lookups would end them), created `daysAgo` days ago. */
+async function finishedJob(label: string, size: number, daysAgo: number, end: "completed" | "failed" = "failed") {
+  const { id } = await createJob(t.db, { hashes: Array.from({ length: size }, (_, i) => md5(label, i)) }, options);
+  await t.sql`delete from graphile_worker._private_jobs where key like ${`lookup:${label}%`}`;
+  if (end === "failed") await t.sql`update tasks set status = 'failed', error = 'gave up' where job_id = ${id}`;
+  else {
+    await t.sql`
+      update tasks set status = 'completed', sha256 = md5(hash) || md5(hash), md5 = hash, sha1 = left(md5(hash) || md5(hash), 40),
+        source = 'simulator', detected = 1, engines = 60
+      where job_id = ${id}`;
+  }
+  await t.sql`update jobs set created_at = now() - make_interval(days => ${daysAgo}) where id = ${id}`;
+  return id;
+}
+
+describe("jobs", () => {
+  it("deletes finished jobs past the retention with all their tasks and counts, a batch at a time", async () => {
+    const old = await finishedJob("a1", 25_000, 31);
+    const recent = await finishedJob("a2", 10, 29);
+    const { id: pending } = await createJob(t.db, { hashes: [md5("a3", 0)] }, options);
+    await t.sql`update jobs set created_at = now() - interval '400 days' where id = ${pending}`;
+
+    const run = await runRetention(t.db, settings);
+    expect(run).toMatchObject({ jobs: 1, tasks: 25_000 });
+    const jobs = await t.sql<{ id: string }[]>`select id from jobs order by id`;
+    expect(jobs.map((j) => j.id).sort()).toEqual([recent, pending].sort());
+    const [left] = await t.sql<{ tasks: number; counts: number; deltas: number }[]>`
+      select (select count(*)::int from tasks where job_id = ${old}) as tasks,
+        (select count(*)::int from job_counts where job_id = ${old}) as counts,
+        (select count(*)::int from job_count_deltas where job_id = ${old}) as deltas`;
+    expect(left).toEqual({ tasks: 0, counts: 0, deltas: 0 });
+    // A job still waiting for lookups is never deleted, however old: its tasks have no outcome yet.
+    expect((await t.sql`select 1 from tasks where job_id = ${pending}`).length).toBe(1);
+    expect(await runRetention(t.db, settings)).toMatchObject({ jobs: 0, tasks: 0 });
+  });
+});
+
+describe("cached reports and not-found answers", () => {
+  it("deletes reports past their retention unless a kept task holds them, and old not-found answers", async () => {
+    const kept = await finishedJob("b1", 1, 1, "completed");
+    const [{ sha256: held }] = await t.sql<{ sha256: string }[]>`select sha256 from tasks where job_id = ${kept}`;
+    const report = (sha256: string, daysAgo: number) => t.sql`
+      insert into reports (sha256, md5, sha1, source, fetched_at, detected, engines, raw)
+      values (${sha256}, ${sha256.slice(0, 32)}, ${sha256.slice(0, 40)}, 'simulator', now() - make_interval(days => ${daysAgo}), 0, 60, '{}')`;
+    await report(held, 200); // old, but a kept job's result cites it
+    await report("c".repeat(64), 91); // old, cited by nobody
+    await report("d".repeat(64), 89); // not old enough
+    await t.sql`
+      insert into not_found_hashes (hash, source, checked_at) values
+        (${"e".repeat(32)}, 'simulator', now() - interval '91 days'), (${"f".repeat(32)}, 'simulator', now())`;
+
+    expect(await runRetention(t.db, settings)).toMatchObject({ reports: 1, notFound: 1 });
+    const reports = await t.sql<{ sha256: string }[]>`select sha256 from reports order by sha256`;
+    expect(reports.map((r) => r.sha256)).toEqual([held, "d".repeat(64)].sort());
+    expect((await t.sql`select hash from not_found_hashes`).map((r) => r.hash)).toEqual(["f".repeat(32)]);
+  });
+});
+
+describe("the queue check", () => {
+  it("counts dead lookup rows left in the queue (there are none once the reaper has run)", async () => {
+    expect((await runRetention(t.db, settings)).deadLookups).toBe(0);
+    await createJob(t.db, { hashes: [md5("d1", 0)] }, options);
+    await t.sql`update graphile_worker._private_jobs set attempts = max_attempts where key = ${`lookup:${md5("d1", 0)}`}`;
+    expect((await runRetention(t.db, settings)).deadLookups).toBe(1);
+  });
+});
+
+describe("the schedule", () => {
+  it("is registered with graphile-worker's cron when a worker starts", { timeout: 60_000 }, async () => {
+    const worker = startWorker({ DATABASE_URL: t.url });
+    try {
+      const known = await waitFor("the worker's crontab to be known", async () => {
+        const rows = await t.sql<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs`;
+        return rows.length > 0 ? rows : null;
+      });
+      expect(known.map((row) => row.identifier)).toEqual(["retention"]);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
