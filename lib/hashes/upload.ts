@@ -24,7 +24,7 @@ export const TASK_COPY_COLUMNS = ["job_id", "position", "line", "hash", "hash_ty
 
 export const parseUploadBytes = (bytes: Uint8Array, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashBytes(bytes, onHash));
 export const parseUploadText = (text: string, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashText(text, onHash));
-export const parseUploadList = (lines: readonly string[], jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashes(lines, onHash));
+export const parseUploadList = (lines: Iterable<string>, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashes(lines, onHash));
 
 function toUpload(jobId: string, scan: (onHash: HashVisitor) => ScanSummary): ParsedUpload {
   const rows = new RowWriter(jobId);

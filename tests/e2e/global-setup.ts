@@ -48,6 +48,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       onLine: (name, line) => write(`[${name}] ${line}`),
       log: write,
     });
+    // For a spec that starts a web process of its own on this database (api-token.spec.ts): workers inherit it.
+    process.env.E2E_DATABASE_URL = database.url;
   } catch (error) {
     await database?.drop();
     await server?.stop();
