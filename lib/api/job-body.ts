@@ -32,11 +32,11 @@ export interface BodyRefusal {
 
 export function readJobBody(request: BodyRequest): JobBody {
   const { kind, jobId, maxHashes } = request;
-  if (kind === "text") return { upload: parseUploadBytes(request.bytes, jobId) };
+  if (kind === "text") return { upload: parseUploadBytes(request.bytes, jobId, maxHashes) };
   // Nothing holds the bytes, nor their text, once parsed: the million strings of the array are all that is kept
   // while the hashes are scanned (a million SHA-256s: about 200 MB less at the peak).
   const { hashes, name } = readJsonJob(parseJson(decodeText(takeBytes(request))), maxHashes);
-  return { upload: parseUploadList(draining(hashes), jobId), name };
+  return { upload: parseUploadList(draining(hashes), jobId, maxHashes), name };
 }
 
 /** The array's elements one by one, each let go as it is handed out. */

@@ -34,10 +34,11 @@ export type Executor = Db | Tx;
  * upgrade that moves it fails there.
  */
 export function driverOf(db: Executor): postgres.Sql {
-  if ("$client" in db) return db.$client;
+  // The session first: were Drizzle ever to give a transaction `$client` too, it would be the pool's, not ours.
   const client = (db as unknown as { session?: { client?: postgres.Sql } }).session?.client;
-  if (!client) throw new Error("This Drizzle transaction does not expose its postgres.js connection");
-  return client;
+  if (client) return client;
+  if ("$client" in db) return db.$client;
+  throw new Error("This Drizzle executor does not expose its postgres.js connection");
 }
 
 let shared: Db | undefined;

@@ -201,7 +201,8 @@ export function printable(text: string): string {
 }
 
 function excerpt(line: string): string {
-  const value = printable(line.trim());
+  // A copy, not a view into the chunk of text the line was cut from: a kept excerpt must not keep the chunk.
+  const value = printable(line.trim()).split("").join("");
   if (value.length <= EXCERPT_MAX_CHARS) return value;
   // The ellipsis counts towards the limit, so a stored excerpt never exceeds it.
   let end = EXCERPT_MAX_CHARS - 1;

@@ -40,6 +40,13 @@ describe("a parsed upload", () => {
     expect(rows[29_999]).toEqual([JOB, "29999", "30000", lines[29_999], "sha256"]);
   });
 
+  it("past the job limit, counts hashes without writing their rows", () => {
+    const lines = Array.from({ length: 10 }, (_, i) => i.toString(16).padStart(32, "0"));
+    const upload = parseUploadList(lines, JOB, 4);
+    expect(upload.accepted).toBe(10);
+    expect(rowsOf(upload)).toHaveLength(4);
+  });
+
   it("has no rows when nothing was found", () => {
     expect(parseUploadText("nothing", JOB).rows).toEqual([]);
   });

@@ -22,13 +22,21 @@ export interface ParsedUpload {
 /** The columns of ParsedUpload.rows, in order. */
 export const TASK_COPY_COLUMNS = ["job_id", "position", "line", "hash", "hash_type"] as const;
 
-export const parseUploadBytes = (bytes: Uint8Array, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashBytes(bytes, onHash));
-export const parseUploadText = (text: string, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashText(text, onHash));
-export const parseUploadList = (lines: Iterable<string>, jobId: string): ParsedUpload => toUpload(jobId, (onHash) => scanHashes(lines, onHash));
+// `maxRows` (the job limit): past it, hashes are still counted, for the refusal to say how many, but no longer
+// written as rows that would only be thrown away.
+export const parseUploadBytes = (bytes: Uint8Array, jobId: string, maxRows = Infinity): ParsedUpload =>
+  toUpload(jobId, maxRows, (onHash) => scanHashBytes(bytes, onHash));
+export const parseUploadText = (text: string, jobId: string, maxRows = Infinity): ParsedUpload =>
+  toUpload(jobId, maxRows, (onHash) => scanHashText(text, onHash));
+export const parseUploadList = (lines: Iterable<string>, jobId: string, maxRows = Infinity): ParsedUpload =>
+  toUpload(jobId, maxRows, (onHash) => scanHashes(lines, onHash));
 
-function toUpload(jobId: string, scan: (onHash: HashVisitor) => ScanSummary): ParsedUpload {
+function toUpload(jobId: string, maxRows: number, scan: (onHash: HashVisitor) => ScanSummary): ParsedUpload {
   const rows = new RowWriter(jobId);
-  const { accepted, duplicates, invalid, invalidCount, counts } = scan((hash, type, line) => rows.add(hash, type, line));
+  let written = 0;
+  const { accepted, duplicates, invalid, invalidCount, counts } = scan((hash, type, line) => {
+    if (written++ < maxRows) rows.add(hash, type, line);
+  });
   return { jobId, accepted, duplicates, invalid, invalidCount, counts, rows: rows.finish() };
 }
 

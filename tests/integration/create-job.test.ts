@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveReport, recordNotFound } from "../../lib/db/queries/reports";
+import { copyTasks } from "../../lib/db/queries/tasks";
+import { retryingTransaction } from "../../lib/db/retry";
+import { parseUploadList } from "../../lib/hashes/upload";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { summarizeReport, fileReportSchema } from "../../lib/virustotal";
@@ -136,6 +139,19 @@ describe("createJob", () => {
       }),
     ).rejects.toThrow("injected");
     expect(await rowCounts()).toEqual(before);
+  });
+
+  it("fails, rather than hangs, when the server refuses the tasks' COPY after its last row, and writes nothing", async () => {
+    // A job id with no job: the foreign key is checked when the COPY ends, after the client has sent every row.
+    for (const size of [1, 50_000]) {
+      const upload = parseUploadList(Array.from({ length: size }, (_, i) => i.toString(16).padStart(32, "9")), "no-such-job-0000000000");
+      const attempt = retryingTransaction(t.db, (tx) => copyTasks(tx, upload.rows));
+      await expect(attempt).rejects.toMatchObject({ code: "23503" });
+    }
+    // The pool's connections are usable afterwards: each transaction was rolled back, none was left hanging.
+    expect(await t.sql`select count(*)::int as n from tasks where job_id = 'no-such-job-0000000000'`).toEqual([{ n: 0 }]);
+    const [{ n }] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%'`;
+    expect(n).toBe(0);
   });
 
   it("refuses input without a hash, saying what it saw", async () => {

@@ -23,12 +23,25 @@ const TOUCHED = sql`updated_at = now(), changed_xid = pg_current_xact_id()`;
  * million rows go to the database without ever being one string or a million parameters.
  */
 export async function copyTasks(db: Executor, rows: readonly Uint8Array[]) {
-  const copy = await driverOf(db)`copy tasks (${driverOf(db)(TASK_COPY_COLUMNS as unknown as string[])}) from stdin`.writable();
+  const driver = driverOf(db);
+  const query = driver`copy tasks (${driver(TASK_COPY_COLUMNS as unknown as string[])}) from stdin`;
+  // postgres.js (3.4) resolves a COPY's query with its stream, and an error the server sends after the last row
+  // (a constraint checked at the end, a timeout, a lost connection) then reaches only the query's reject, which it
+  // no longer listens to: the stream would never finish. We listen there ourselves (porsager/postgres#1173).
+  let failed: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  const pending = query as unknown as { reject: (error: unknown) => void };
+  const reject = pending.reject.bind(pending);
+  pending.reject = (error) => {
+    failed(error);
+    reject(error);
+  };
+  const copy = await query.writable();
   for (const block of rows) {
-    if (!copy.write(block)) await once(copy, "drain");
+    if (!copy.write(block)) await Promise.race([once(copy, "drain"), failure]);
   }
   copy.end();
-  await finished(copy);
+  await Promise.race([finished(copy), failure]);
 }
 
 /** The columns a completed task keeps from the report it was given. */
