@@ -19,7 +19,7 @@ import { migrateDatabase } from "../lib/db/migrate";
 import { createJob } from "../lib/jobs/create";
 import { buildIfChanged } from "./build-if-changed";
 import { benchUploads, UPLOAD_TARGET_MB } from "./bench-uploads";
-import { entryPoints, projectRoot, spawnChild, waitForHttp } from "./processes";
+import { entryPoints, processMemory, projectRoot, spawnChild, waitForHttp } from "./processes";
 
 const { values } = parseArgs({
   options: {
@@ -198,16 +198,7 @@ if (bigId) {
 writing = false;
 const settled = await writer;
 
-/** The web process's resident memory now and at its peak, from /proc (Linux). */
-function webMemory(): { rssMb: number; peakMb: number } | null {
-  try {
-    const status = fs.readFileSync(`/proc/${web.process.pid}/status`, "utf8");
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
-  } catch {
-    return null;
-  }
-}
+const webMemory = () => processMemory(web.process.pid!);
 
 // Exports of the whole 100,000-task job, one after another, with the web process's memory around them.
 const exports: { format: string; seconds: number; megabytes: number; rows: number }[] = [];
@@ -245,7 +236,7 @@ if (bigId) {
 
 await web.stop();
 
-// Uploads, on a fresh web process so that its peak memory is theirs.
+// Uploads, each on a fresh web process so that its peak memory is the upload's.
 const uploads = UPLOAD_HASHES > 0 ? await benchUploads(url.toString(), PORT + 1, UPLOAD_HASHES) : [];
 
 await db.$client.end({ timeout: 5 });
@@ -285,7 +276,7 @@ const lines = [
   "",
   ...(uploads.length
     ? [
-        `## Uploads, one after another, to a fresh web process while one client polls \`/api/status\` every 50 ms`,
+        `## Uploads, each to a fresh web process, while one client polls \`/api/status\` every 50 ms`,
         "",
         "| upload | size | accepted in | web peak RSS | polls under 100 ms | slowest poll |",
         "|---|---:|---:|---:|---:|---:|",
@@ -293,8 +284,6 @@ const lines = [
           (u) =>
             `| ${u.name} | ${u.megabytes.toFixed(1)} MB | ${u.seconds.toFixed(1)} s | ${u.peakMb.toFixed(0)} MB ${u.peakMb <= UPLOAD_TARGET_MB ? "✓" : "✗"} ≤ ${UPLOAD_TARGET_MB} MB | ${u.quickPolls} of ${u.polls} | ${u.slowestPollMs.toFixed(0)} ms |`,
         ),
-        "",
-        "Peak RSS is the process's high-water mark since it started, so each row includes the rows above it.",
         "",
       ]
     : []),

@@ -1,5 +1,6 @@
 // Child processes for `npm run dev` and the test suites: spawned with Node itself (no shell), output prefixed.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
@@ -80,4 +81,15 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: Child)
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/** A process's resident memory now and at its peak (VmHWM), from /proc (Linux); null where there is none. */
+export function processMemory(pid: number): { rssMb: number; peakMb: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+  } catch {
+    return null;
+  }
 }
