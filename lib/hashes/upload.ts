@@ -58,7 +58,12 @@ class RowWriter {
   add(hash: string, type: HashType, line: number) {
     // A row never spans two blocks: a block ends where the next row would not fit.
     const longest = this.prefix.length + 2 * 11 + hash.length + type.length + 3;
-    if (this.size + longest > this.block.length) this.seal();
+    if (this.size + longest > this.block.length) {
+      // Full to within a row: kept as a view, not copied.
+      this.blocks.push(this.block.subarray(0, this.size));
+      this.block = new Uint8Array(BLOCK_BYTES);
+      this.size = 0;
+    }
     this.block.set(this.prefix, this.size);
     this.size += this.prefix.length;
     this.text(`${this.position++}\t${line}\t`);
@@ -69,14 +74,9 @@ class RowWriter {
   }
 
   finish(): Uint8Array[] {
-    if (this.size > 0) this.seal();
+    // The last block is copied to its size: a small job's rows need not carry a megabyte.
+    if (this.size > 0) this.blocks.push(this.block.slice(0, this.size));
     return this.blocks;
-  }
-
-  private seal() {
-    this.blocks.push(this.block.subarray(0, this.size));
-    this.block = new Uint8Array(BLOCK_BYTES);
-    this.size = 0;
   }
 
   /** Only ASCII reaches here: digits, hex, type names, tabs. */

@@ -245,12 +245,13 @@ export async function releaseDeadPoolRows(db: Executor, staleSeconds: number): P
   };
 }
 
-/** Dead lookup rows (out of attempts, not running): the reaper deletes them as it finds them, so this is 0. */
+/** A lookup row that will never run again: out of attempts and not running (`j` a row, `t` its task). */
+const DEAD_LOOKUP = sql`t.id = j.task_id and t.identifier = ${LOOKUP_TASK} and j.locked_at is null and j.attempts >= j.max_attempts`;
+
+/** Dead lookup rows: the reaper deletes them as it finds them, so this is 0. */
 export async function countDeadLookups(db: Executor): Promise<number> {
   const [row] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from graphile_worker._private_jobs j
-    join graphile_worker._private_tasks t on t.id = j.task_id
-    where t.identifier = ${LOOKUP_TASK} and j.locked_at is null and j.attempts >= j.max_attempts`);
+    select count(*)::int as n from graphile_worker._private_jobs j, graphile_worker._private_tasks t where ${DEAD_LOOKUP}`);
   return row.n;
 }
 
@@ -259,7 +260,7 @@ export async function deleteDeadLookups(db: Executor): Promise<ReleasedRow[]> {
   const rows = await db.execute<{ hash: string; attempts: number; keyed: boolean; last_error: string | null }>(sql`
     delete from graphile_worker._private_jobs j
     using graphile_worker._private_tasks t
-    where t.id = j.task_id and t.identifier = ${LOOKUP_TASK} and j.locked_at is null and j.attempts >= j.max_attempts
+    where ${DEAD_LOOKUP}
     returning j.payload->>'hash' as hash, j.attempts, j.key is not null as keyed, j.last_error`);
   return rows.map((row) => ({ hash: row.hash, attempts: row.attempts, keyed: row.keyed, lastError: row.last_error }));
 }
