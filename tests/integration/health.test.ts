@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import postgres from "postgres";
 import { GET as HEALTH } from "../../app/api/health/route";
 import { getDb, withSessionSettings } from "../../lib/db/client";
-import { beat, registerPool } from "../../lib/db/queries/worker-pools";
+import { beat, registerPool, removePool } from "../../lib/db/queries/worker-pools";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
@@ -25,6 +25,9 @@ it("answers 200 while the database answers, with the newest worker heartbeat's a
   expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBe(500);
   await beat(t.db, "pool-a");
   expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBeLessThanOrEqual(1);
+  // A worker that stopped cleanly removed its row: none registered reads as null again.
+  await removePool(t.db, "pool-a");
+  expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBeNull();
 });
 
 it("opens every connection with a statement timeout and an idle-in-transaction timeout", async () => {

@@ -1,6 +1,7 @@
 // Retention (worker/tasks/retention.ts): what ages out is deleted in batches, what is still needed stays.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
+import { deleteExpiredJobBatch, listExpiredJobs } from "../../lib/db/queries/retention";
 import { runRetention } from "../../worker/tasks/retention";
 import { startWorker, waitFor } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
@@ -49,6 +50,15 @@ describe("jobs", () => {
     // A job still waiting for lookups is never deleted, however old: its tasks have no outcome yet.
     expect((await t.sql`select 1 from tasks where job_id = ${pending}`).length).toBe(1);
     expect(await runRetention(t.db, settings)).toMatchObject({ jobs: 0, tasks: 0 });
+  });
+
+  it("keeps a listed job whose failed task a retry made pending again before its tasks were deleted", async () => {
+    const id = await finishedJob("a4", 3, 40);
+    expect(await listExpiredJobs(t.db, settings.jobDays, 100)).toContain(id);
+    await t.sql`update tasks set status = 'pending', error = null where job_id = ${id} and position = 0`;
+    expect(await deleteExpiredJobBatch(t.db, id, 10_000)).toEqual({ tasks: 0, jobDeleted: false });
+    expect(await t.sql`select position from tasks where job_id = ${id} order by position`).toEqual([{ position: 0 }, { position: 1 }, { position: 2 }]);
+    expect(await listExpiredJobs(t.db, settings.jobDays, 100)).not.toContain(id);
   });
 });
 

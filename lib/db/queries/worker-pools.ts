@@ -33,7 +33,10 @@ export async function listLivePools(db: Executor, staleSeconds: number) {
     .orderBy(workerPools.startedAt);
 }
 
-/** How long ago the most recent heartbeat of any pool was, in seconds (null: no pool has ever beaten, or all left). */
+/**
+ * How long ago the most recent heartbeat of any registered pool was, in seconds; null when none is registered (none
+ * ran, or all stopped cleanly: a stopping pool removes its row, a silent one is removed by another's reaper).
+ */
 export async function newestHeartbeatAge(db: Executor): Promise<number | null> {
   const [row] = await db.execute<{ age: number | null }>(sql`
     select extract(epoch from now() - max(last_beat_at))::float8 as age from worker_pools`);
