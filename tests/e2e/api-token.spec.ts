@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Page, type Response } from "@playwright/test";
 import postgres from "postgres";
 import type { CreateJobResponse, JobReport } from "../../lib/jobs/api-schema";
 import { isListening } from "../../lib/net";
@@ -210,14 +210,18 @@ test("the report's retry and cancel send this browser's API token with the job's
 
   const answerTo = (action: "retry" | "cancel") =>
     page.waitForResponse((r) => r.request().method() === "POST" && r.url() === `${TOKEN_URL}/api/jobs/${id}/${action}`);
+  /** The tokens a manage request carried: always the job's manage token, the API token when this browser has it. */
+  const expectSent = async (response: Response, apiToken: string | undefined) => {
+    const headers = await response.request().allHeaders();
+    expect(headers.authorization).toBe(apiToken === undefined ? undefined : `Bearer ${apiToken}`);
+    expect(headers["x-manage-token"]).toBe(manageToken);
+  };
 
   // Without the API token (taken out of this browser), the manage token alone is refused, and the page says why.
   await page.evaluate((key) => localStorage.removeItem(key), STORED_TOKEN_KEY);
   const [refused] = await Promise.all([answerTo("retry"), retryButton(page).click()]);
   expect(refused.status()).toBe(401);
-  const refusedHeaders = await refused.request().allHeaders();
-  expect(refusedHeaders.authorization).toBeUndefined();
-  expect(refusedHeaders["x-manage-token"]).toBe(manageToken);
+  await expectSent(refused, undefined);
   await expect(page.getByRole("alert").filter({ hasText: "This deployment needs an API token" })).toBeVisible();
   expect((await getReport(request, id)).counts).toMatchObject({ pending: 1, failed: 1 });
   expect(await simulatorRequestsFor(request, failing)).toBe(1);
@@ -227,9 +231,7 @@ test("the report's retry and cancel send this browser's API token with the job's
   const [retried] = await Promise.all([answerTo("retry"), retryButton(page).click()]);
   expect(retried.status()).toBe(200);
   expect(await retried.json()).toEqual({ retried: 1 });
-  const retryHeaders = await retried.request().allHeaders();
-  expect(retryHeaders.authorization).toBe(`Bearer ${BROWSER_TOKEN}`);
-  expect(retryHeaders["x-manage-token"]).toBe(manageToken);
+  await expectSent(retried, BROWSER_TOKEN);
   // The worker looks the failed hash up again, and the malformed answer fails it again.
   await expect.poll(() => simulatorRequestsFor(request, failing), { timeout: 30_000 }).toBe(2);
   await expect
@@ -240,9 +242,7 @@ test("the report's retry and cancel send this browser's API token with the job's
   const [cancelled] = await Promise.all([answerTo("cancel"), cancelButton(page).click()]);
   expect(cancelled.status()).toBe(200);
   expect(await cancelled.json()).toEqual({ cancelled: 1 });
-  const cancelHeaders = await cancelled.request().allHeaders();
-  expect(cancelHeaders.authorization).toBe(`Bearer ${BROWSER_TOKEN}`);
-  expect(cancelHeaders["x-manage-token"]).toBe(manageToken);
+  await expectSent(cancelled, BROWSER_TOKEN);
   await expect(page.getByTestId("job-status")).toHaveText("Cancelled");
   await expect(badge(page, waiting)).toHaveText("Cancelled");
   await expect(cancelButton(page)).toHaveCount(0);
