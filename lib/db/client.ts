@@ -5,8 +5,9 @@ import * as schema from "./schema";
 
 /**
  * Every connection's bounds. A statement may take up to 5 minutes: creating a million-hash job (one COPY, one
- * add_jobs) takes about a minute on a small machine. A transaction left idle (a crashed request, an export whose
- * reader went away) is ended after 2 minutes; an export ends itself after 60 s without a read.
+ * add_jobs) takes about a minute on a small machine. A transaction left idle between statements (a request that
+ * died mid-transaction) is ended after 2 minutes. An export's cursor is one statement as long as its download, so
+ * it lifts the first bound for itself (streamTasks) and is bounded by the export's own timeouts instead.
  */
 export const SESSION_SETTINGS = { statement_timeout: 300_000, idle_in_transaction_session_timeout: 120_000 } as const;
 

@@ -1,6 +1,11 @@
 // Report reads that do not grow with the job: counts kept by triggers (and folded), keyset pages under every
 // filter and sort, the change feed (a late commit is never skipped), the ETag, and the streamed export.
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../lib/db/client";
+import { streamTasks } from "../../lib/db/queries/task-pages";
+import * as schema from "../../lib/db/schema";
 import { foldCountDeltas, readJobCounts } from "../../lib/db/queries/job-counts";
 import { findJob } from "../../lib/db/queries/jobs";
 import { completeTasksForFile, failTasks, markTasksNotFound, noteTasksWaiting } from "../../lib/db/queries/tasks";
@@ -8,7 +13,7 @@ import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { exportResponse } from "../../lib/jobs/export";
 import { cancelJob } from "../../lib/jobs/manage";
 import { reportQuerySchema, exportQuerySchema, type JobReport } from "../../lib/jobs/api-schema";
-import { buildJobReport, readReportState, reportEtag } from "../../lib/jobs/report";
+import { buildJobReport, readReportState, reportEtag, toTaskFilter, toTaskOrder } from "../../lib/jobs/report";
 import type { ReportSummary } from "../../lib/virustotal";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -321,6 +326,26 @@ describe("the export", () => {
     const response = exportResponse(t.db, job, exportQuerySchema.parse(params));
     return { response, text: await response.text() };
   }
+
+  it("reads on as slowly as its reader, past the connection's statement timeout", async () => {
+    const hashes = Array.from({ length: 3_000 }, (_, i) => md5(i, "5"));
+    const { id } = await createJob(t.db, { hashes }, options);
+    // Connections that end any statement after 300 ms, as every connection ends one after 5 minutes.
+    const strict = drizzle(postgres(t.url, { max: 2, onnotice: () => {}, connection: { statement_timeout: 300 } }), { schema });
+    try {
+      const query = reportQuerySchema.parse({});
+      let rows = 0;
+      const started = Date.now();
+      for await (const batch of streamTasks(strict as unknown as Db, id, { filter: toTaskFilter(query), order: toTaskOrder(query), batch: 100 })) {
+        rows += batch.length;
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      expect(rows).toBe(3_000);
+      expect(Date.now() - started).toBeGreaterThan(1_000);
+    } finally {
+      await strict.$client.end();
+    }
+  });
 
   it("writes RFC 4180 CSV with every column, formulas neutralised, and names the job in the file name", async () => {
     const hashes = [md5(1, "7"), md5(2, "7"), md5(3, "7")];

@@ -175,6 +175,9 @@ export async function* streamTasks(db: Db, jobId: string, query: { filter: TaskF
   const reserved = await client.reserve();
   try {
     await reserved`begin isolation level repeatable read read only`;
+    // A cursor's statement runs from its first batch to its last, paced by the reader: the connection's statement
+    // timeout would cut a slow download off mid-file. The export's own timeouts bound it (lib/jobs/export.ts).
+    await reserved`set local statement_timeout = 0`;
     try {
       for await (const rows of reserved.unsafe<TaskRow[]>(statement.sql, statement.params as never[]).cursor(query.batch)) {
         yield rows;
