@@ -1,7 +1,9 @@
 // Retention (worker/tasks/retention.ts): what ages out is deleted in batches, what is still needed stays.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
-import { deleteExpiredJobBatch, listExpiredJobs } from "../../lib/db/queries/retention";
+import { findJob } from "../../lib/db/queries/jobs";
+import { deleteExpiredTasks, deleteStaleReports, expireJob, listExpiredJobs } from "../../lib/db/queries/retention";
+import { retryFailedTasks } from "../../lib/jobs/manage";
 import { runRetention } from "../../worker/tasks/retention";
 import { startWorker, waitFor } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
@@ -52,13 +54,27 @@ describe("jobs", () => {
     expect(await runRetention(t.db, settings)).toMatchObject({ jobs: 0, tasks: 0 });
   });
 
-  it("keeps a listed job whose failed task a retry made pending again before its tasks were deleted", async () => {
+  it("keeps a listed job whose failed task a retry made pending again before it was marked", async () => {
     const id = await finishedJob("a4", 3, 40);
     expect(await listExpiredJobs(t.db, settings.jobDays, 100)).toContain(id);
-    await t.sql`update tasks set status = 'pending', error = null where job_id = ${id} and position = 0`;
-    expect(await deleteExpiredJobBatch(t.db, id, 10_000)).toEqual({ tasks: 0, jobDeleted: false });
-    expect(await t.sql`select position from tasks where job_id = ${id} order by position`).toEqual([{ position: 0 }, { position: 1 }, { position: 2 }]);
+    expect(await retryFailedTasks(t.db, id, 5)).toEqual({ retried: 3 });
+    expect(await expireJob(t.db, id)).toBe(false);
+    expect(await findJob(t.db, id)).not.toBeNull();
     expect(await listExpiredJobs(t.db, settings.jobDays, 100)).not.toContain(id);
+  });
+
+  it("makes a job gone for readers and managers the moment it is marked, and a later run finishes one left half-deleted", async () => {
+    const id = await finishedJob("a5", 300, 40);
+    expect(await expireJob(t.db, id)).toBe(true);
+    // Marked: no report, no retry (a retry would reopen tasks retention is deleting).
+    expect(await findJob(t.db, id)).toBeNull();
+    await expect(retryFailedTasks(t.db, id, 5)).rejects.toMatchObject({ code: "not_found" });
+    // A run cut off after one range of tasks...
+    expect(await deleteExpiredTasks(t.db, id, 0, 100)).toBe(100);
+    // ...is finished by the next.
+    expect(await runRetention(t.db, settings)).toMatchObject({ jobs: 1, tasks: 200 });
+    expect(await t.sql`select 1 from jobs where id = ${id}`).toHaveLength(0);
+    expect(await t.sql`select 1 from tasks where job_id = ${id}`).toHaveLength(0);
   });
 });
 
@@ -80,6 +96,33 @@ describe("cached reports and not-found answers", () => {
     const reports = await t.sql<{ sha256: string }[]>`select sha256 from reports order by sha256`;
     expect(reports.map((r) => r.sha256)).toEqual([held, "d".repeat(64)].sort());
     expect((await t.sql`select hash from not_found_hashes`).map((r) => r.hash)).toEqual(["f".repeat(32)]);
+  });
+});
+
+describe("the walk through old reports", () => {
+  it("passes each cited report once, a batch at a time, and ends", async () => {
+    const kept = await finishedJob("b2", 2, 1, "completed");
+    const cited = (await t.sql<{ sha256: string }[]>`select sha256 from tasks where job_id = ${kept}`).map((r) => r.sha256);
+    const all = [...cited, "1".repeat(64), "2".repeat(64), "3".repeat(64)];
+    for (const [i, sha256] of all.entries()) {
+      await t.sql`
+        insert into reports (sha256, md5, sha1, source, fetched_at, detected, engines, raw)
+        values (${sha256}, ${sha256.slice(0, 32)}, ${sha256.slice(0, 40)}, 'simulator', now() - make_interval(days => ${300 + i}), 0, 60, '{}')`;
+    }
+    const [{ old }] = await t.sql<{ old: number }[]>`select count(*)::int as old from reports where fetched_at < now() - interval '90 days'`;
+    let last = null;
+    let deleted = 0;
+    let batches = 0;
+    do {
+      const batch = await deleteStaleReports(t.db, settings.reportDays, 1, last);
+      deleted += batch.deleted;
+      last = batch.last;
+      batches++;
+    } while (last);
+    // Every old report (an earlier test's cited one too) looked at once, one per batch, then a batch that finds none.
+    expect({ deleted, batches }).toEqual({ deleted: 3, batches: old + 1 });
+    const left = await t.sql<{ sha256: string }[]>`select sha256 from reports where sha256 = any(${all})`;
+    expect(left.map((r) => r.sha256).sort()).toEqual([...cited].sort());
   });
 });
 

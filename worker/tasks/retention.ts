@@ -5,7 +5,16 @@
 import type { Task } from "graphile-worker";
 import type { Db } from "@/lib/db/client";
 import { countDeadLookups } from "@/lib/db/queries/queue";
-import { deleteExpiredJobBatch, deleteStaleNotFound, deleteStaleReports, listExpiredJobs } from "@/lib/db/queries/retention";
+import {
+  deleteExpiredJob,
+  deleteExpiredTasks,
+  deleteStaleNotFound,
+  deleteStaleReports,
+  expireJob,
+  listExpiredJobs,
+  listExpiringJobs,
+  type ReportKey,
+} from "@/lib/db/queries/retention";
 import { log } from "@/lib/log";
 
 export const RETENTION_TASK = "retention";
@@ -29,22 +38,33 @@ export interface RetentionRun {
 
 export async function runRetention(db: Db, settings: RetentionSettings): Promise<RetentionRun> {
   const run: RetentionRun = { jobs: 0, tasks: 0, reports: 0, notFound: 0, deadLookups: 0 };
+
+  // First mark every job due (each then reads as gone), then delete the marked ones, a range of tasks at a time.
+  // A run a crash interrupted left its marked jobs behind: the next run finishes them.
   for (let ids = await listExpiredJobs(db, settings.jobDays, 100); ids.length > 0; ids = await listExpiredJobs(db, settings.jobDays, 100)) {
-    let progressed = false;
-    for (const id of ids) {
-      for (;;) {
-        const { tasks, jobDeleted } = await deleteExpiredJobBatch(db, id, BATCH);
-        run.tasks += tasks;
-        if (jobDeleted) run.jobs += 1;
-        progressed ||= tasks > 0 || jobDeleted;
-        if (tasks === 0) break;
-      }
-    }
-    // Every listed job kept (each became pending again since): nothing more to do this run.
-    if (!progressed) break;
+    let marked = 0;
+    for (const id of ids) if (await expireJob(db, id)) marked++;
+    // Every listed job kept (a retry reopened each since): none is due any more this run.
+    if (marked === 0) break;
   }
-  for (let n = BATCH; n === BATCH; run.reports += n) n = await deleteStaleReports(db, settings.reportDays, BATCH);
-  for (let n = BATCH; n === BATCH; run.notFound += n) n = await deleteStaleNotFound(db, settings.reportDays, BATCH);
+  for (let jobs = await listExpiringJobs(db, 100); jobs.length > 0; jobs = await listExpiringJobs(db, 100)) {
+    for (const job of jobs) {
+      for (let from = 0; from < job.total; from += BATCH) run.tasks += await deleteExpiredTasks(db, job.id, from, BATCH);
+      if (await deleteExpiredJob(db, job.id)) run.jobs++;
+    }
+  }
+
+  let last: ReportKey | null = null;
+  do {
+    const batch: { deleted: number; last: ReportKey | null } = await deleteStaleReports(db, settings.reportDays, BATCH, last);
+    run.reports += batch.deleted;
+    last = batch.last;
+  } while (last);
+  let deleted: number;
+  do {
+    deleted = await deleteStaleNotFound(db, settings.reportDays, BATCH);
+    run.notFound += deleted;
+  } while (deleted === BATCH);
 
   run.deadLookups = await countDeadLookups(db);
   if (run.deadLookups > 0) log.error({ event: "dead_lookups_found", count: run.deadLookups }, "Dead lookup rows are in the queue");

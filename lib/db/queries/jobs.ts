@@ -1,5 +1,5 @@
 // Jobs themselves: the row written at submission and read by every page and poll. Their tasks: ./tasks.ts.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { InvalidLine } from "@/lib/hashes";
 import type { Executor } from "../client";
 import { jobs } from "../schema";
@@ -17,14 +17,17 @@ export async function insertJob(db: Executor, job: NewJob) {
   await db.insert(jobs).values(job);
 }
 
+/** A job that retention has begun to delete is gone already, for every reader and manager. */
+const LIVE = (id: string) => and(eq(jobs.id, id), isNull(jobs.expiredAt));
+
 export async function findJob(db: Executor, id: string) {
-  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
+  const [job] = await db.select().from(jobs).where(LIVE(id));
   return job ?? null;
 }
 
-/** Locks the job's row: cancel and retry of one job run one at a time. */
+/** Locks the job's row: cancel, retry and retention's expiry of one job run one at a time. */
 export async function findJobForUpdate(db: Executor, id: string) {
-  const [job] = await db.select().from(jobs).where(eq(jobs.id, id)).for("update");
+  const [job] = await db.select().from(jobs).where(LIVE(id)).for("update");
   return job ?? null;
 }
 

@@ -17,6 +17,9 @@ export const jobs = pgTable("jobs", {
   invalidLines: jsonb("invalid_lines").$type<InvalidLine[]>().notNull(),
   invalidCount: integer("invalid_count").notNull(),
   cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+  // Set by retention when it starts deleting the job: from then on the job is gone for every reader and manager,
+  // while its tasks are deleted in batches (worker/tasks/retention.ts).
+  expiredAt: timestamp("expired_at", { withTimezone: true }),
   // The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue.
   lastPriority: integer("last_priority").notNull().default(0),
 });

@@ -26,6 +26,8 @@ export const reports = pgTable(
     primaryKey({ columns: [t.sha256, t.source] }),
     index("reports_md5_idx").on(t.md5),
     index("reports_sha1_idx").on(t.sha1),
+    // Retention walks the old ones in this order.
+    index("reports_fetched_at_idx").on(t.fetchedAt, t.sha256, t.source),
     check("reports_source_check", sql`source in ('virustotal', 'simulator')`),
   ],
 );
@@ -40,6 +42,7 @@ export const notFoundHashes = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.hash, t.source] }),
+    index("not_found_hashes_checked_at_idx").on(t.checkedAt),
     check("not_found_hashes_source_check", sql`source in ('virustotal', 'simulator')`),
   ],
 );
