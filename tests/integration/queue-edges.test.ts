@@ -154,6 +154,23 @@ describe("3. cancel racing a new job", () => {
     expect(await cancelJob(t.db, job.id)).toEqual({ cancelled: 1 });
     expect(await rowsOf(hash)).toEqual([]);
   });
+
+  it("cancels a 100,000-hash job planned on statistics from before it, in seconds rather than past the statement timeout", { timeout: 150_000 }, async () => {
+    // A deployment's first big upload: the statistics were taken when tasks held a single one.
+    const fresh = await createTestDatabase("cancel_stats");
+    try {
+      await fresh.sql`alter table tasks set (autovacuum_enabled = false)`;
+      await createJob(fresh.db, { hashes: [md5("a3d")] }, options);
+      await fresh.sql`analyze tasks`;
+      const job = await createJob(fresh.db, { hashes: Array.from({ length: 100_000 }, (_, i) => md5("a3c", i)) }, options);
+      // Planned as an anti join rescanning the pending index for every hash, this took over 5 minutes.
+      expect(await cancelJob(fresh.db, job.id)).toEqual({ cancelled: 100_000 });
+      const [{ n }] = await fresh.sql<{ n: number }[]>`select count(*)::int as n from graphile_worker._private_jobs where key like 'lookup:a3c%'`;
+      expect(n).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
 
 describe("6. a lookup nobody wanted, as a job that wants it is created", () => {
