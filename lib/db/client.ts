@@ -19,8 +19,10 @@ export function withSessionSettings(url: string): string {
   return withOptions.toString();
 }
 
-export function createDb(url: string, options: { max?: number } = {}) {
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { ...SESSION_SETTINGS } });
+/** `bounded: false` for migrations only: building an index on a large table may take longer than any bound. */
+export function createDb(url: string, options: { max?: number; bounded?: boolean } = {}) {
+  const connection = options.bounded === false ? {} : { ...SESSION_SETTINGS };
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection });
   return drizzle(client, { schema });
 }
 

@@ -9,7 +9,7 @@ const quietLogger = new Logger(() => () => {});
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
 export async function migrateDatabase(url: string): Promise<void> {
-  const db = createDb(url, { max: 1 });
+  const db = createDb(url, { max: 1, bounded: false });
   try {
     await migrate(db, { migrationsFolder });
   } finally {

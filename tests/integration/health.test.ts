@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import postgres from "postgres";
 import { GET as HEALTH } from "../../app/api/health/route";
-import { getDb, withSessionSettings } from "../../lib/db/client";
+import { createDb, getDb, withSessionSettings } from "../../lib/db/client";
 import { beat, registerPool, removePool } from "../../lib/db/queries/worker-pools";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -30,10 +30,18 @@ it("answers 200 while the database answers, with the newest worker heartbeat's a
   expect((await (await HEALTH()).json()).worker.newestHeartbeatAgeSeconds).toBeNull();
 });
 
-it("opens every connection with a statement timeout and an idle-in-transaction timeout", async () => {
+it("opens every connection with a statement timeout and an idle-in-transaction timeout, but the migrations'", async () => {
   const [row] = await getDb().$client<{ statement: string; idle: string }[]>`
     select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;
   expect(row).toEqual({ statement: "5min", idle: "2min" });
+  // Migrations run unbounded: an index built on a large table may take longer.
+  const unbounded = createDb(t.url, { max: 1, bounded: false });
+  try {
+    const [free] = await unbounded.$client<{ statement: string }[]>`select current_setting('statement_timeout') as statement`;
+    expect(free.statement).toBe("0");
+  } finally {
+    await unbounded.$client.end();
+  }
   // graphile-worker's pool takes a URL: the same bounds travel in it, as libpq's options.
   const viaUrl = postgres(withSessionSettings(t.url), { max: 1 });
   try {

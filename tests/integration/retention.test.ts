@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { findJob } from "../../lib/db/queries/jobs";
+import { countQueuedLookups } from "../../lib/db/queries/queue";
 import { deleteExpiredTasks, deleteStaleReports, expireJob, listExpiredJobs } from "../../lib/db/queries/retention";
 import { retryFailedTasks } from "../../lib/jobs/manage";
 import { runRetention } from "../../worker/tasks/retention";
@@ -127,6 +128,13 @@ describe("the walk through old reports", () => {
 });
 
 describe("the queue check", () => {
+  it("leaves the retention task out of the lookups counted as queued", async () => {
+    const before = await countQueuedLookups(t.db);
+    await t.sql`select graphile_worker.add_job('retention', '{}'::json, run_at => now() + interval '1 day')`;
+    expect(await countQueuedLookups(t.db)).toBe(before);
+    await t.sql`delete from graphile_worker._private_jobs j using graphile_worker._private_tasks k where k.id = j.task_id and k.identifier = 'retention'`;
+  });
+
   it("counts dead lookup rows left in the queue (there are none once the reaper has run)", async () => {
     expect((await runRetention(t.db, settings)).deadLookups).toBe(0);
     await createJob(t.db, { hashes: [md5("d1", 0)] }, options);

@@ -211,8 +211,11 @@ export async function countLookupsAhead(db: Executor, lastPriority: number, cap:
 }
 
 export async function countQueuedLookups(db: Executor): Promise<number> {
+  // Lookups only: the queue also holds the daily retention task.
   const [row] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from graphile_worker._private_jobs j where ${ALIVE}`);
+    select count(*)::int as n from graphile_worker._private_jobs j
+    join graphile_worker._private_tasks t on t.id = j.task_id
+    where t.identifier = ${LOOKUP_TASK} and ${ALIVE}`);
   return row.n;
 }
 
