@@ -88,11 +88,21 @@ export async function lockKeySpace(db: Executor, mode: "exclusive" | "shared"): 
   await db.execute(sql`select ${lock}(hashtext('hashscan:lookup-keys'))`);
 }
 
+/**
+ * The keys of the rows of the given hashes, as one array to match with `key = any(…)`: an index probe per key or one
+ * hashed filter, whatever the statistics say. As a join, planned on statistics from before a big job, it was a
+ * nested loop rescanning the job's million hashes for every queue row (a cancel ran past the 5-minute bound).
+ */
+const keysOf = (hashes: SQL) => sql`array(select ${LOOKUP_KEY_PREFIX} || h.hash from (${hashes}) h)`;
+
+/** The hash a lookup row's key names. */
+const HASH_OF_KEY = sql`substr(j.key, ${LOOKUP_KEY_PREFIX.length + 1})`;
+
 /** Locks, in key order, the alive rows of the given hashes: a cancel holds them before it decides anything. */
 export async function lockLookups(db: Executor, hashes: SQL): Promise<void> {
   await db.execute(sql`
     select j.id from graphile_worker._private_jobs j
-    where j.key in (select ${LOOKUP_KEY_PREFIX} || h.hash from (${hashes}) h) and ${ALIVE}
+    where j.key = any(${keysOf(hashes)}) and ${ALIVE}
     order by j.key
     for update of j`);
 }
@@ -104,12 +114,11 @@ export async function lockLookups(db: Executor, hashes: SQL): Promise<void> {
 export async function removeUnwantedLookups(db: Executor, hashes: SQL): Promise<number> {
   const rows = await db.execute(sql`
     delete from graphile_worker._private_jobs j
-    using (${hashes}) h
-    where j.key = ${LOOKUP_KEY_PREFIX} || h.hash and j.locked_at is null
-      -- A subquery per hash (an index probe), not NOT EXISTS: with statistics from before a big job was cancelled,
+    where j.key = any(${keysOf(hashes)}) and j.locked_at is null
+      -- A subquery per row (an index probe), not NOT EXISTS: with statistics from before a big job was cancelled,
       -- the anti join was planned as a nested loop rescanning the pending index whole for every hash, its entries
       -- for the tasks just cancelled included (100,000 hashes: over 5 minutes; this way, seconds).
-      and (select t.hash from tasks t where t.status = 'pending' and t.hash = h.hash limit 1) is null
+      and (select t.hash from tasks t where t.status = 'pending' and t.hash = ${HASH_OF_KEY} limit 1) is null
     returning j.id`);
   return rows.length;
 }
