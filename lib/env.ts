@@ -8,6 +8,10 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const count = (name: string) =>
   optional(z.coerce.number({ error: `${name} must be a number` }).int().positive(`${name} must be a positive integer`));
 
+/** A limit: a positive integer, or 0 for none. */
+const limit = (name: string) =>
+  optional(z.coerce.number({ error: `${name} must be a number` }).int().min(0, `${name} must be 0 (no limit) or more`));
+
 const schema = z.object({
   DATABASE_URL: optional(z.url({ error: "DATABASE_URL must be a postgres:// URL" })),
   VT_API_KEY: optional(z.string().trim().min(1)),
@@ -30,6 +34,11 @@ const schema = z.object({
   JOB_MAX_HASHES: count("JOB_MAX_HASHES"),
   JOB_RETENTION_DAYS: count("JOB_RETENTION_DAYS"),
   REPORT_RETENTION_DAYS: count("REPORT_RETENTION_DAYS"),
+  CLIENT_JOBS_PER_HOUR: limit("CLIENT_JOBS_PER_HOUR"),
+  CLIENT_HASHES_PER_DAY: limit("CLIENT_HASHES_PER_DAY"),
+  TRUSTED_PROXY_HOPS: optional(
+    z.coerce.number({ error: "TRUSTED_PROXY_HOPS must be a number" }).int().min(0).max(10, "TRUSTED_PROXY_HOPS must be at most 10"),
+  ),
   API_TOKENS: optional(
     z
       .string()
@@ -107,6 +116,10 @@ function build(raw: Record<string, string | undefined>) {
     /** Distinct hashes one job may hold. */
     jobMaxHashes: e.JOB_MAX_HASHES ?? 1_000_000,
     /** Finished jobs older than this are deleted with their tasks; cached reports no kept task holds, after reportDays. */
+    /** What one client (API token, else address) may submit; 0 is no limit (lib/access/client-limits.ts). */
+    clientLimits: { jobsPerHour: e.CLIENT_JOBS_PER_HOUR ?? 60, hashesPerDay: e.CLIENT_HASHES_PER_DAY ?? 2_000_000 },
+    /** Proxies of our own in front of the web app, each appending to X-Forwarded-For (lib/access/client.ts). */
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? 0,
     retention: { jobDays: e.JOB_RETENTION_DAYS ?? 30, reportDays: e.REPORT_RETENTION_DAYS ?? 90 },
     port: e.PORT ?? 3000,
     embeddedPostgres: {

@@ -2,7 +2,7 @@
 // fresh web process of its own, while a poller asks /api/status every 50 ms. Reports, per upload, the time until
 // the 201, the process's peak resident memory (VmHWM: the process was fresh, so the peak is the upload's), and how
 // many polls were answered in under 100 ms while it ran.
-import { entryPoints, processMemory, spawnChild, waitForHttp } from "./processes";
+import { processMemory, spawnChild, waitForHttp, webArgs } from "./processes";
 
 export interface UploadResult {
   name: string;
@@ -37,7 +37,7 @@ export async function benchUploads(databaseUrl: string, port: number, count: num
 
 async function measureUpload(databaseUrl: string, port: number, upload: Upload, count: number): Promise<UploadResult> {
   const base = `http://127.0.0.1:${port}`;
-  const web = spawnChild("web-uploads", [entryPoints.next, "start", "-p", String(port)], {
+  const web = spawnChild("web-uploads", webArgs("start", port), {
     env: { DATABASE_URL: databaseUrl, VT_API_KEY: "", NODE_ENV: "production", NEXT_DIST_DIR: "" },
     onLine: () => {},
   });

@@ -19,7 +19,7 @@ import { migrateDatabase } from "../lib/db/migrate";
 import { createJob } from "../lib/jobs/create";
 import { buildIfChanged } from "./build-if-changed";
 import { benchUploads, UPLOAD_TARGET_MB } from "./bench-uploads";
-import { entryPoints, processMemory, projectRoot, spawnChild, waitForHttp } from "./processes";
+import { processMemory, projectRoot, spawnChild, waitForHttp, webArgs } from "./processes";
 
 const { values } = parseArgs({
   options: {
@@ -75,7 +75,7 @@ await db.$client`vacuum analyze`;
 
 // The web app as users run it.
 await buildIfChanged();
-const web = spawnChild("web", [entryPoints.next, "start", "-p", String(PORT)], {
+const web = spawnChild("web", webArgs("start", PORT), {
   env: { DATABASE_URL: url.toString(), VT_API_KEY: "", NODE_ENV: "production", NEXT_DIST_DIR: "" },
   onLine: () => {},
 });

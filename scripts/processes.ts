@@ -14,7 +14,13 @@ export const entryPoints = {
   next: require.resolve("next/dist/bin/next"),
   worker: path.join(projectRoot, "worker/index.ts"),
   simulator: path.join(projectRoot, "lib/virustotal/simulator/main.ts"),
+  web: path.join(projectRoot, "scripts/web.ts"),
 };
+
+/** The arguments that run the web app (scripts/web.ts: Next behind our own HTTP server) in `mode` on `port`. */
+export function webArgs(mode: "start" | "dev", port: number): string[] {
+  return [entryPoints.tsx, entryPoints.web, mode, "-p", String(port)];
+}
 
 export interface Child {
   name: string;

@@ -3,7 +3,7 @@
 import { startEmbeddedPostgres } from "../lib/db/embedded";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
-import { entryPoints, spawnChild, waitForHttp, type Child } from "./processes";
+import { entryPoints, spawnChild, waitForHttp, webArgs, type Child } from "./processes";
 
 export interface StackOptions {
   /** `dev` runs `next dev`; `start` runs the built app (`next build` first). */
@@ -73,7 +73,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await waitForHttp(`http://127.0.0.1:${settings.simulator.port}/_simulator/health`, 30_000, simulator);
     }
     children.push(startWorker());
-    const web = spawnChild("web", [entryPoints.next, options.web, "-p", String(settings.port)], {
+    const web = spawnChild("web", webArgs(options.web, settings.port), {
       env: childEnv,
       onLine: options.onLine,
     });

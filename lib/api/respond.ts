@@ -2,7 +2,9 @@ import { AppError, toAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 
 export function errorResponse(error: AppError): Response {
-  const headers: HeadersInit = error.code === "unauthorized" ? { "www-authenticate": 'Bearer realm="hashscan"' } : {};
+  const headers = new Headers();
+  if (error.code === "unauthorized") headers.set("www-authenticate", 'Bearer realm="hashscan"');
+  if (error.retryAfterSeconds !== undefined) headers.set("retry-after", String(error.retryAfterSeconds));
   return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers });
 }
 

@@ -11,7 +11,8 @@ describe("DigestSet", () => {
     for (const hex of all) expect(set.add(hex)).toBe(true);
     for (const hex of all) expect(set.add(hex)).toBe(false);
     expect(set.size).toBe(60_000);
-  });
+    // Seconds of work on purpose: under a loaded machine (CI beside other jobs) it needs more than the default 5 s.
+  }, 60_000);
 
   it("keeps digests that differ in one nibble, or share a prefix but not a length, apart", () => {
     const set = new DigestSet();

@@ -276,7 +276,8 @@ describe("a file's bytes, read a chunk at a time", () => {
     sameAsWhole(text);
     sameAsWhole(`\ufeff${text}`);
     sameAsWhole(`${text}${MD5}`);
-  });
+    // Seconds of work on purpose: under a loaded machine (CI beside other jobs) it needs more than the default 5 s.
+  }, 60_000);
 
   it("reads a line cut at the exact end of a chunk, a file with no newline and an empty file", () => {
     for (const size of [256 * 1024 - 2, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1]) {

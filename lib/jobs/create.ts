@@ -3,11 +3,13 @@ import type { InvalidLine } from "@/lib/hashes";
 import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashes/upload";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
-import { insertJob, setLastPriority } from "@/lib/db/queries/jobs";
-import { enqueueLookups } from "@/lib/db/queries/queue";
+import { lockClient, placeInLine } from "@/lib/db/queries/clients";
+import { insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
+import { enqueueLookups, type Line } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
 import { completeTasksFromCache, copyTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
+import { assertWithinClientLimits, type ClientLimits } from "@/lib/access/client-limits";
 import { AppError } from "@/lib/errors";
 import { newJobId } from "./job-id";
 
@@ -19,6 +21,8 @@ export interface CreateJobOptions {
   lookupMaxAttempts: number;
   /** Distinct hashes a job may hold (JOB_MAX_HASHES); more is refused as too large. */
   maxHashes?: number;
+  /** Who submits it (lib/access/client.ts) and what that client may submit; without it, no limit and a line of its own. */
+  client?: { id: string; limits: ClientLimits };
   /** The request budget whose "saved by the cache" counter a job answered from the cache adds to. */
   budget?: string;
   /** Test hook: runs inside the transaction after the rows are written, before the queue jobs are added. */
@@ -51,8 +55,13 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
 
   const id = parsed.jobId;
   const queued = await retryingTransaction(db, async (tx) => {
+    if (options.client) {
+      await lockClient(tx, options.client.id);
+      await assertWithinClientLimits(tx, options.client.id, parsed.accepted, options.client.limits);
+    }
     await insertJob(tx, {
       id,
+      clientId: options.client?.id ?? null,
       name: input.name?.trim() || null,
       total: parsed.accepted,
       duplicates: parsed.duplicates,
@@ -63,8 +72,9 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
-    const { queued, lastPriority } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts);
-    if (queued > 0) await setLastPriority(tx, id, lastPriority);
+    const line: Line | undefined = options.client ? await placeInLine(tx, options.client.id, id) : undefined;
+    const { queued, ...place } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts, line);
+    if (queued > 0) await setQueuePlace(tx, id, place);
     if (options.budget) await countSavedRequests(tx, options.budget, parsed.accepted - queued);
     await options.beforeCommit?.();
     return queued;

@@ -1,7 +1,8 @@
 // Cancelling a job and retrying its failed tasks: each one transaction over rows and queue together, run again
 // when Postgres rolls it back for a deadlock.
 import type { Db } from "@/lib/db/client";
-import { findJobForUpdate, markCancelled, setLastPriority } from "@/lib/db/queries/jobs";
+import { clientRankOffset } from "@/lib/db/queries/clients";
+import { findJobForUpdate, markCancelled, setQueuePlace } from "@/lib/db/queries/jobs";
 import { enqueueLookups, lockKeySpace, lockLookups, removeUnwantedLookups } from "@/lib/db/queries/queue";
 import {
   cancelledHashesOfJob,
@@ -45,10 +46,13 @@ export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: nu
     const job = await findJobForUpdate(tx, id);
     if (!job) throw noSuchJob(id);
     if (job.cancelledAt) throw new AppError("conflict", "This job was cancelled; submit its hashes again instead.");
+    // Its client's place in line, taken before the tasks reopen: the job itself may have nothing pending.
+    const rankOffset = job.clientId ? await clientRankOffset(tx, job.clientId) : 0;
     const hashes = await reopenFailedTasks(tx, id);
     if (hashes.length > 0) {
-      const { lastPriority } = await enqueueLookups(tx, pendingLookupsOfJob(id, hashes), lookupMaxAttempts);
-      await setLastPriority(tx, id, lastPriority);
+      const line = { start: rankOffset, span: 0 };
+      const { lastPriority, lastRank } = await enqueueLookups(tx, pendingLookupsOfJob(id, hashes), lookupMaxAttempts, line);
+      await setQueuePlace(tx, id, { lastPriority, lastRank });
     }
     return { retried: hashes.length };
   });

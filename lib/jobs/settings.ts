@@ -9,6 +9,13 @@ export function cachePolicy(e: Env = env()): CachePolicy {
   return { ttlHours: e.cacheTtlHours, sources };
 }
 
-export function createJobOptions(e: Env = env()): CreateJobOptions {
-  return { cache: cachePolicy(e), lookupMaxAttempts: e.lookupMaxAttempts, budget: requestBudget(e), maxHashes: e.jobMaxHashes };
+/** How a job from `clientId` (lib/access/client.ts) is created: its limits and its place in line are that client's. */
+export function createJobOptions(clientId: string, e: Env = env()): CreateJobOptions {
+  return {
+    cache: cachePolicy(e),
+    lookupMaxAttempts: e.lookupMaxAttempts,
+    budget: requestBudget(e),
+    maxHashes: e.jobMaxHashes,
+    client: { id: clientId, limits: e.clientLimits },
+  };
 }

@@ -9,7 +9,7 @@ import { expect, test, type APIRequestContext, type Page, type Response } from "
 import postgres from "postgres";
 import type { CreateJobResponse, JobReport } from "../../lib/jobs/api-schema";
 import { isListening } from "../../lib/net";
-import { entryPoints, projectRoot, spawnChild, waitForHttp, type Child } from "../../scripts/processes";
+import { projectRoot, spawnChild, waitForHttp, webArgs, type Child } from "../../scripts/processes";
 import { waitForComplete } from "./report-page";
 import { E2E_ENV, E2E_OUTPUT_DIR, E2E_PORT, E2E_SIMULATOR_PORT } from "./settings";
 
@@ -57,7 +57,7 @@ test.beforeAll(async () => {
   const logPath = path.join(projectRoot, WEB_LOG);
   fs.mkdirSync(path.dirname(logPath), { recursive: true });
   fs.writeFileSync(logPath, "");
-  web = spawnChild("web-api-tokens", [entryPoints.next, "start", "-p", String(TOKEN_PORT)], {
+  web = spawnChild("web-api-tokens", webArgs("start", TOKEN_PORT), {
     env: {
       NEXT_TELEMETRY_DISABLED: "1",
       ...E2E_ENV,

@@ -16,6 +16,10 @@ export const E2E_ENV = {
   SIMULATOR_LATENCY_MS: "50",
   // The browser tests are about pages, not the rate limit (the integration suite covers that): never wait for it.
   VT_REQUESTS_PER_MINUTE: "10000",
+  // Every page's upload comes from this one address: the suite is one client, far past a team member's limits
+  // (tests/integration/client-limits.test.ts covers them).
+  CLIENT_JOBS_PER_HOUR: "0",
+  CLIENT_HASHES_PER_DAY: "0",
   // Empty means unset: lookups go to the bundled simulator even when the shell holds a real key.
   VT_API_KEY: "",
   SIMULATOR_URL: "",

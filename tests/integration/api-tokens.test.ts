@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "../../app/api/jobs/route";
 import { GET } from "../../app/api/jobs/[id]/route";
 import { POST as CANCEL } from "../../app/api/jobs/[id]/cancel/route";
-import { submitHashes } from "../../app/actions";
+import { submitForm } from "../../lib/jobs/submit-form";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 const TOKEN = "team-token-0123456789abcdef";
@@ -60,9 +60,9 @@ describe("the form with API_TOKENS", () => {
 
   it("refuses a submission without the browser's token, and redirects with one", async () => {
     const text = "0496f4962d3dce3caa849f605749f7f2";
-    expect(await submitHashes(null, form({ text }))).toEqual({ ok: false, error: expect.stringContaining("needs an API token") });
-    expect(await submitHashes(null, form({ text, apiToken: "nope-nope-nope-nope" }))).toEqual({ ok: false, error: "This API token is not valid here." });
-    expect(await submitHashes(null, form({ text, apiToken: TOKEN }))).toEqual({
+    expect(await submitForm(form({ text }), new Headers())).toEqual({ ok: false, error: expect.stringContaining("needs an API token") });
+    expect(await submitForm(form({ text, apiToken: "nope-nope-nope-nope" }), new Headers())).toEqual({ ok: false, error: "This API token is not valid here." });
+    expect(await submitForm(form({ text, apiToken: TOKEN }), new Headers())).toEqual({
       ok: true,
       id: expect.stringMatching(/^[\w-]{22}$/),
       manageToken: expect.stringMatching(/^[\w-]{43}$/),

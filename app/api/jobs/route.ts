@@ -1,6 +1,8 @@
 import { manageTokenFor } from "@/lib/access/manage-token";
 import { appSecret } from "@/lib/access/secret";
-import { assertApiToken, bearerToken } from "@/lib/access/api-tokens";
+import { apiTokensRequired, assertApiToken, bearerToken } from "@/lib/access/api-tokens";
+import { clientId } from "@/lib/access/client";
+import { assertWithinClientLimits } from "@/lib/access/client-limits";
 import { assertNotCrossSite } from "@/lib/access/same-site";
 import { readJobInput } from "@/lib/api/job-input";
 import { publicBaseUrl } from "@/lib/api/public-url";
@@ -14,10 +16,14 @@ import { env } from "@/lib/env";
 export async function POST(request: Request) {
   return respond(async () => {
     assertNotCrossSite(request);
-    assertApiToken(bearerToken(request));
+    const token = bearerToken(request);
+    assertApiToken(token);
     appSecret(); // before anything is written: a job whose token cannot be made must not be created
+    // A client already past its limits is refused before its body is read; createJob checks again, under its lock.
+    const client = clientId(request.headers, apiTokensRequired() ? token : null);
+    await assertWithinClientLimits(getDb(), client, 1, env().clientLimits);
     const input = await readJobInput(request, env().jobMaxHashes);
-    const job = await createJob(getDb(), input, createJobOptions());
+    const job = await createJob(getDb(), input, createJobOptions(client));
     const base = publicBaseUrl(request);
     const body: CreateJobResponse = {
       id: job.id,

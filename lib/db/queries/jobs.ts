@@ -11,6 +11,7 @@ export interface NewJob {
   duplicates: number;
   invalidLines: InvalidLine[];
   invalidCount: number;
+  clientId?: string | null;
 }
 
 export async function insertJob(db: Executor, job: NewJob) {
@@ -32,8 +33,15 @@ export async function findJobForUpdate(db: Executor, id: string) {
 }
 
 /** The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue. */
-export async function setLastPriority(db: Executor, id: string, priority: number) {
-  await db.update(jobs).set({ lastPriority: sql`greatest(${jobs.lastPriority}, ${priority})` }).where(eq(jobs.id, id));
+/** The job's place in the queue after lookups were queued for it (enqueueLookups's lastPriority and lastRank). */
+export async function setQueuePlace(db: Executor, id: string, place: { lastPriority: number; lastRank: number }) {
+  await db
+    .update(jobs)
+    .set({
+      lastPriority: sql`greatest(${jobs.lastPriority}, ${place.lastPriority})`,
+      lastRank: sql`greatest(${jobs.lastRank}, ${place.lastRank})`,
+    })
+    .where(eq(jobs.id, id));
 }
 
 export async function markCancelled(db: Executor, id: string) {

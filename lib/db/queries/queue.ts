@@ -24,7 +24,7 @@ const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
 
 /**
  * Queues one lookup per row of `wanted` (a query yielding `hash` and `rank`, the hash's 0-based rank within its
- * job). Call it inside the transaction that wrote the tasks: the queue rows then appear with them, or not at all.
+ * job), placed in its client's `line` (interleaveLine). Call it inside the transaction that wrote the tasks: the queue rows then appear with them, or not at all.
  *
  * A hash whose row is alive keeps that row (its wait, its attempt count), locked until we commit: a running
  * lookup settles under the same lock, so it either finishes before our tasks exist (and we add nothing for it, as
@@ -33,16 +33,25 @@ const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
  * are locked and added in key order, the order a cancel locks them in too; ranks past the smallint's range keep
  * their order in run_at (a microsecond apart), as graphile-worker runs equal priorities by run_at.
  */
-export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: number): Promise<{ queued: number; lastPriority: number }> {
+export async function enqueueLookups(
+  db: Executor,
+  wanted: SQL,
+  maxAttempts: number,
+  line: Line = { start: 0, span: 0 },
+): Promise<{ queued: number; lastPriority: number; lastRank: number }> {
   await lockKeySpace(db, "exclusive");
+  // Within the span of the line's rows, every other rank (interleaveLine made room); past it, one after another.
   const specs = sql`
-    select w.hash, ${LOOKUP_KEY_PREFIX} || w.hash as key, least(w.rank, ${MAX_PRIORITY})::int as priority,
+    select w.hash, ${LOOKUP_KEY_PREFIX} || w.hash as key, w.rank, least(w.rank, ${MAX_PRIORITY})::int as priority,
       now() + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
-    from (${wanted}) w`;
+    from (
+      select hash, case when rank < ${line.span}::int then ${line.start}::int + 2 * rank + 1 else ${line.start}::int + ${line.span}::int + rank end as rank
+      from (${wanted}) r
+    ) w`;
   // One statement: kept rows locked, those our rank beats moved up (`moved` runs though nothing reads it; running
   // rows too: their lookup re-reads its priority when it settles), and the rest added. Kept and added are
   // disjoint, so the update and add_jobs never touch the same row.
-  const [counts] = await db.execute<{ kept: number; added: number; last_priority: number | null }>(sql`
+  const [counts] = await db.execute<{ kept: number; added: number; last_priority: number | null; last_rank: number | null }>(sql`
     with specs as (${specs}),
     kept as (
       select j.id, j.key, j.priority as current, s.priority as wanted
@@ -60,6 +69,7 @@ export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: num
     select
       (select count(*)::int from kept) as kept,
       (select max(priority) from specs) as last_priority,
+      (select max(rank) from specs) as last_rank,
       (select count(*)::int from graphile_worker.add_jobs(
         array(
           select row(
@@ -74,7 +84,51 @@ export async function enqueueLookups(db: Executor, wanted: SQL, maxAttempts: num
         ),
         true
       )) as added`);
-  return { queued: counts.kept + counts.added, lastPriority: counts.last_priority ?? 0 };
+  return { queued: counts.kept + counts.added, lastPriority: counts.last_priority ?? 0, lastRank: counts.last_rank ?? 0 };
+}
+
+/**
+ * Where a new job's lookups go in its client's line: from `start`, taking every other rank over the `span` the
+ * client's queued rows occupy from there (interleaveLine moved those to the ranks between), then one after another.
+ */
+export interface Line {
+  start: number;
+  span: number;
+}
+
+/**
+ * Makes room in a client's line for a new job: the client's queued rows below the smallint cap (`lineHashes`: the
+ * hashes of its pending tasks) move apart so that the new job's lookups take every other rank among them. The
+ * client still has one lookup per rank, as a client with one job has (fair shares across clients), while its new
+ * job runs beside its older ones rather than after them (a small job is not stuck behind its client's big one).
+ * Rows another client's pending task wants (`wantedByOthers`, given a hash) and running rows stay where they are.
+ * Call it under the key space's exclusive lock. Null when the client has no such row: its line is empty, or all of
+ * it is past the cap.
+ */
+export async function interleaveLine(
+  db: Executor,
+  lineHashes: SQL,
+  wantedByOthers: (hash: SQL) => SQL,
+  count: number,
+): Promise<Line | null> {
+  const [row] = await db.execute<{ start: number | null; span: number | null }>(sql`
+    with mine as (
+      select j.id, j.priority from graphile_worker._private_jobs j
+      where j.key = any(${keysOf(lineHashes)}) and j.priority < ${MAX_PRIORITY} and j.locked_at is null
+        and not exists (${wantedByOthers(HASH_OF_KEY)})
+      order by j.key
+      for update of j
+    ),
+    bounds as (select min(priority) as start, max(priority) - min(priority) + 1 as span from mine),
+    moved as (
+      update graphile_worker._private_jobs j
+      set priority = least(m.priority + least(m.priority - b.start, ${count}::int), ${MAX_PRIORITY}), updated_at = now()
+      from mine m, bounds b
+      where j.id = m.id and m.priority > b.start
+      returning j.id
+    )
+    select start, span from bounds`);
+  return row.start === null ? null : { start: row.start, span: row.span! };
 }
 
 /**

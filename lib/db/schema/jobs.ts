@@ -6,23 +6,32 @@ import type { HashType, InvalidLine } from "@/lib/hashes";
 export const TASK_STATUSES = ["pending", "completed", "not_found", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const jobs = pgTable("jobs", {
-  // 16 bytes from a CSPRNG, base64url: the id is the only secret guarding a shared report.
-  id: text().primaryKey(),
-  name: text(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  total: integer().notNull(),
-  duplicates: integer().notNull(),
-  // The first MAX_INVALID_LINES_KEPT invalid lines; invalid_count is the uncapped total.
-  invalidLines: jsonb("invalid_lines").$type<InvalidLine[]>().notNull(),
-  invalidCount: integer("invalid_count").notNull(),
-  cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
-  // Set by retention when it starts deleting the job: from then on the job is gone for every reader and manager,
-  // while its tasks are deleted in batches (worker/tasks/retention.ts).
-  expiredAt: timestamp("expired_at", { withTimezone: true }),
-  // The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue.
-  lastPriority: integer("last_priority").notNull().default(0),
-});
+export const jobs = pgTable(
+  "jobs",
+  {
+    // 16 bytes from a CSPRNG, base64url: the id is the only secret guarding a shared report.
+    id: text().primaryKey(),
+    name: text(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    total: integer().notNull(),
+    duplicates: integer().notNull(),
+    // The first MAX_INVALID_LINES_KEPT invalid lines; invalid_count is the uncapped total.
+    invalidLines: jsonb("invalid_lines").$type<InvalidLine[]>().notNull(),
+    invalidCount: integer("invalid_count").notNull(),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+    // Set by retention when it starts deleting the job: from then on the job is gone for every reader and manager,
+    // while its tasks are deleted in batches (worker/tasks/retention.ts).
+    expiredAt: timestamp("expired_at", { withTimezone: true }),
+    // The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue.
+    lastPriority: integer("last_priority").notNull().default(0),
+    // Who submitted it (lib/access/client.ts): what the per-client limits count, and whose share of the queue it takes.
+    clientId: text("client_id"),
+    // The rank of the job's last lookup within its client's queued work (last_priority is it, capped to a smallint):
+    // the client's next job ranks after it while this one still has lookups pending.
+    lastRank: integer("last_rank").notNull().default(0),
+  },
+  (t) => [index("jobs_client_created_idx").on(t.clientId, t.createdAt)],
+);
 
 /** A transaction id (PostgreSQL's xid8): 64 bits, never wraps. Read and compared as text/bigint in SQL only. */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
