@@ -1,13 +1,15 @@
-# Hashscan images. Two targets:
-#   web    - the Next.js standalone server (`node server.js` on port 3000)
-#   worker - full source + production node_modules, run with tsx; the same image runs
-#            the worker (default), the migrations and the VirusTotal simulator:
-#              tsx worker/index.ts
-#              tsx lib/db/migrate-cli.ts
-#              tsx lib/virustotal/simulator/main.ts
-#            (`npx tsx ...` works too for one-off runs, but not as a long-running command: npm exits on SIGTERM
-#            without passing it on, so the worker would be killed instead of draining its running lookups.)
-# Build one with e.g. `docker build --target web -t hashscan-web .` (docker-compose.yml does both).
+# Hashscan's image: one image for every process, told apart by its command (docker-compose.yml sets them):
+#   tsx scripts/web.ts start -p 3000 -H 0.0.0.0   the web app (the default): Next's handler behind our own HTTP server
+#   tsx worker/index.ts                           the lookup worker
+#   tsx lib/db/migrate-cli.ts                     the migrations, then exits
+#   tsx lib/virustotal/simulator/main.ts          the VirusTotal simulator
+# One image rather than one per process: the web app needs the full .next build, the source (scripts/web.ts, lib/)
+# and the production node_modules (tsx, next) just as the worker needs the source and node_modules, so separate
+# images would differ by the .next folder alone (about 20 MB beside 500 MB of node_modules). The price: every
+# container carries code it does not run (the worker the web build, the web app the worker's source).
+# Always tsx itself, never `npx tsx` or `npm run`: npm exits on SIGTERM without passing it on, so a worker would be
+# killed instead of draining its running lookups, and the web app instead of finishing its requests.
+# Build it with `docker build -t hashscan .` (docker-compose.yml does).
 
 FROM node:22-bookworm-slim AS base
 WORKDIR /app
@@ -19,35 +21,29 @@ FROM base AS deps
 COPY package.json package-lock.json ./
 RUN npm ci
 
-# Production dependencies only, for the worker image (tsx is a dependency, so it stays).
+# Production dependencies only, for the image that runs (tsx and next are dependencies, so they stay).
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 
-# next build -> .next/standalone (server.js + traced node_modules) and .next/static.
+# next build -> .next. Its cache (.next/cache) only speeds up the next build: emptied here, it is left as the mount
+# point of the web container's tmpfs.
 FROM base AS build
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-# The repo has no public/ today; make sure it exists so the web stage can copy it unconditionally.
-RUN NEXT_OUTPUT=standalone npm run build && mkdir -p public
+RUN npm run build && rm -rf .next/cache && mkdir .next/cache
 
-FROM base AS web
-ENV NODE_ENV=production \
-    PORT=3000 \
-    HOSTNAME=0.0.0.0
-COPY --from=build --chown=node:node /app/.next/standalone ./
-COPY --from=build --chown=node:node /app/.next/static ./.next/static
-COPY --from=build --chown=node:node /app/public ./public
-USER node
-EXPOSE 3000
-CMD ["node", "server.js"]
-
-FROM base AS worker
+FROM base AS app
 ENV NODE_ENV=production \
     PATH=/app/node_modules/.bin:$PATH
 COPY --from=prod-deps /app/node_modules ./node_modules
-# The source as-is: tsx runs the TypeScript directly (tsconfig.json gives the @/ paths; drizzle/ holds the
-# migrations; tests/fixtures/vt is read by the simulator).
+# The source as-is: tsx runs the TypeScript directly (tsconfig.json gives the @/ paths; drizzle/ holds the migrations;
+# tests/fixtures/vt is read by the simulator; next.config.mjs is read by the web app at start).
 COPY . .
+# The build (.next/node_modules holds links into ../../node_modules, resolved in this stage's node_modules).
+COPY --from=build /app/.next ./.next
+# Owned by root, so the app cannot change its own code even where the root filesystem is writable; docker-compose.yml
+# also makes it read-only, with a tmpfs on /tmp (tsx's cache) and on /app/.next/cache (Next's run-time cache).
 USER node
-CMD ["tsx", "worker/index.ts"]
+EXPOSE 3000
+CMD ["tsx", "scripts/web.ts", "start", "-p", "3000", "-H", "0.0.0.0"]
