@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { expect, test } from "@playwright/test";
+import postgres from "postgres";
 import type { CreateJobResponse, JobReport } from "../../lib/jobs/api-schema";
 import { E2E_BASE_URL } from "./settings";
 
@@ -86,4 +87,21 @@ test("a gzip body reaches the route through the real server, decompressed by us"
   });
   expect(created.status()).toBe(201);
   expect(await created.json()).toMatchObject({ accepted: 3 });
+});
+
+test("a job is counted against the address the web server saw, not one the client wrote in a header", async ({ request }) => {
+  const created = await request.post("/api/jobs", {
+    headers: { "content-type": "text/plain", "x-forwarded-for": "203.0.113.7", "x-hashscan-client-address": "203.0.113.8" },
+    data: `e2e1${randomBytes(14).toString("hex")}`,
+  });
+  expect(created.status()).toBe(201);
+  const { id } = (await created.json()) as CreateJobResponse;
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
+  try {
+    const [job] = await sql<{ client_id: string }[]>`select client_id from jobs where id = ${id}`;
+    // localhost: IPv4's loopback, or IPv6's (by its /64).
+    expect(job.client_id).toMatch(/^address:(127\.0\.0\.1|0:0:0:0::\/64)$/);
+  } finally {
+    await sql.end();
+  }
 });
