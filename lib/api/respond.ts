@@ -1,4 +1,4 @@
-import { AppError, toAppError } from "@/lib/errors";
+import { AppError, causeOf, toAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 
 export function errorResponse(error: AppError): Response {
@@ -14,7 +14,9 @@ export async function respond(handler: () => Promise<Response>): Promise<Respons
     return await handler();
   } catch (error) {
     const appError = toAppError(error);
-    if (appError.status >= 500) log.error({ err: error }, `API error answered as ${appError.code}`);
+    // The database being down is one fact, not a new bug per request: said once per answer, without a stack.
+    if (appError.code === "unavailable") log.warn({ cause: causeOf(error) }, "API answered unavailable: the database does not answer");
+    else if (appError.status >= 500) log.error({ err: error }, `API error answered as ${appError.code}`);
     return errorResponse(appError);
   }
 }

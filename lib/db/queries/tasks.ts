@@ -30,6 +30,9 @@ export async function copyTasks(db: Executor, rows: readonly Uint8Array[]) {
   // no longer listens to: the stream would never finish. We listen there ourselves (porsager/postgres#1173).
   let failed: (error: unknown) => void = () => {};
   const failure = new Promise<never>((_, reject) => (failed = reject));
+  // Raced below; a failure before the first race (the connection lost while the COPY waited to start) is thrown by
+  // writable() instead, and must not also end the process as an unhandled rejection.
+  failure.catch(() => {});
   const pending = query as unknown as { reject: (error: unknown) => void };
   const reject = pending.reject.bind(pending);
   pending.reject = (error) => {

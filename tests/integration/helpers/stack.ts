@@ -49,15 +49,17 @@ export interface WorkerStack {
 
 /**
  * The usual arrangement of a worker test file: a fresh database, the simulator, and one `npm run worker` pointed
- * at both, set up before the file's tests and taken down after. Fields are filled in by beforeAll.
+ * at both, set up before the file's tests and taken down after. Fields are filled in by beforeAll. `database`
+ * supplies another database than a fresh one on the suite's server (one on a server of the file's own, say);
+ * its `drop()` is called last.
  */
-export function useWorkerStack(
+export function useWorkerStack<T extends TestDatabase = TestDatabase>(
   label: string,
-  options: { simulator?: SimulatorOptions; worker?: Record<string, string> } = {},
-): WorkerStack {
-  const stack = {} as WorkerStack;
+  options: { simulator?: SimulatorOptions; worker?: Record<string, string>; database?: () => Promise<T> } = {},
+): WorkerStack & { t: T } {
+  const stack = {} as WorkerStack & { t: T };
   beforeAll(async () => {
-    stack.t = await createTestDatabase(label);
+    stack.t = options.database ? await options.database() : ((await createTestDatabase(label)) as T);
     stack.sim = await startSimulator(options.simulator);
     stack.worker = startWorker({ DATABASE_URL: stack.t.url, SIMULATOR_URL: stack.sim.apiUrl, ...options.worker });
   });
