@@ -36,10 +36,9 @@ const server = http.createServer((request, response) => {
     response.end();
   });
 });
-// Hot reload's websocket in development.
-server.on("upgrade", (request, socket, head) => {
-  upgrade(request, socket, head).catch(() => socket.destroy());
-});
+// Hot reload's websocket in development; the built app serves no websocket, so an upgrade is refused, not left open.
+if (mode === "dev") server.on("upgrade", (request, socket, head) => void upgrade(request, socket, head).catch(() => socket.destroy()));
+else server.on("upgrade", (_request, socket) => socket.destroy());
 server.listen(port, hostname, () => console.log(`Web app (${mode}) listening on http://${hostname}:${port}`));
 
 let closing = false;

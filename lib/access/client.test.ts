@@ -17,6 +17,14 @@ describe("clientAddress", () => {
     expect(clientAddress("10.0.0.2", undefined, 2)).toBe("10.0.0.2");
     expect(clientAddress("10.0.0.2", " , ", 1)).toBe("10.0.0.2");
   });
+
+  it("drops a port, and takes an entry that is no address for the peer's", () => {
+    expect(clientAddress("10.0.0.2", "198.51.100.1:5678", 1)).toBe("198.51.100.1");
+    expect(clientAddress("10.0.0.2", "[2001:db8::1]:443", 1)).toBe("2001:db8::1");
+    expect(clientAddress("10.0.0.2", "unknown", 1)).toBe("10.0.0.2");
+    expect(clientAddress("10.0.0.2", `made-up-${Math.random()}`, 1)).toBe("10.0.0.2");
+    expect(clientAddress("10.0.0.2", "_hidden", 1)).toBe("10.0.0.2");
+  });
 });
 
 describe("clientId", () => {
@@ -37,6 +45,11 @@ describe("clientId", () => {
     expect(clientId(from("2001:0db8:0001:0002:ffff:ffff:ffff:fffe"), null)).toBe("address:2001:db8:1:2::/64");
     expect(clientId(from("2001:db8::1"), null)).toBe("address:2001:db8:0:0::/64");
     expect(clientId(from("fe80::1%eth0"), null)).toBe("address:fe80:0:0:0::/64");
+    // One address, however it is written.
+    expect(clientId(from("0:0:0:0:0:ffff:203.0.113.9"), null)).toBe("address:203.0.113.9");
+    expect(clientId(from("::ffff:cb00:7109"), null)).toBe("address:203.0.113.9");
+    expect(clientId(from("1::2:3:4:5:1.2.3.4"), null)).toBe("address:1:0:2:3::/64");
+    expect(clientId(from("2001:DB8:1:2::1"), null)).toBe("address:2001:db8:1:2::/64");
     expect(clientId(new Headers(), null)).toBe("address:unknown");
   });
 });

@@ -1,12 +1,13 @@
 // Reads a job's body in a worker thread, so that a large one never holds the web process's event loop (a million
 // lines take a second or two to parse, a million-element JSON array as long). Server only.
 import { Worker } from "node:worker_threads";
+import { concurrencyLimit } from "@/lib/concurrency";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { readJobBody, type BodyRefusal, type BodyRequest, type JobBody } from "./job-body";
 
 /** A parse of a million lines holds a few hundred MB: a few at a time per process, the rest wait their turn. */
-const MAX_CONCURRENT_PARSES = 2;
+const parses = concurrencyLimit(2);
 /** A parse that has not answered by then is ended (a million lines take about a second). */
 const PARSE_TIMEOUT_MS = 120_000;
 
@@ -15,19 +16,9 @@ const PARSE_TIMEOUT_MS = 120_000;
 let inlineOnly = false;
 const CANNOT_LOAD = new Set(["ERR_UNKNOWN_FILE_EXTENSION", "ERR_MODULE_NOT_FOUND"]);
 
-let running = 0;
-const waiting: (() => void)[] = [];
-
 export async function readJobBodyOffThread(request: BodyRequest): Promise<JobBody> {
   if (inlineOnly) return readJobBody(request);
-  if (running >= MAX_CONCURRENT_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await readInWorker(request);
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
-  }
+  return parses(() => readInWorker(request));
 }
 
 type Answer = "ready" | { body: JobBody } | { refusal: BodyRefusal };

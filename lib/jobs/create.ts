@@ -3,13 +3,14 @@ import type { InvalidLine } from "@/lib/hashes";
 import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashes/upload";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
-import { lockClient, placeInLine } from "@/lib/db/queries/clients";
+import { countPendingTasks, lockClient, placeInLine } from "@/lib/db/queries/clients";
 import { insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
 import { enqueueLookups, type Line } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
 import { completeTasksFromCache, copyTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
 import { assertWithinClientLimits, type ClientLimits } from "@/lib/access/client-limits";
+import { concurrencyLimit } from "@/lib/concurrency";
 import { AppError } from "@/lib/errors";
 import { newJobId } from "./job-id";
 
@@ -40,6 +41,13 @@ export interface CreatedJob {
   queued: number;
 }
 
+/**
+ * Creations in one process take a database connection two at a time, the rest waiting their turn without one: adding
+ * lookups is one creation at a time anyway (the key space's lock), and twenty uploads each holding a connection while
+ * they wait for that lock left the web process's pool none for report reads (polls went unanswered for a minute).
+ */
+const creations = concurrencyLimit(2);
+
 export function tooManyHashes(count: number, max: number): AppError {
   return new AppError(
     "payload_too_large",
@@ -54,7 +62,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
   if (options.maxHashes !== undefined && parsed.accepted > options.maxHashes) throw tooManyHashes(parsed.accepted, options.maxHashes);
 
   const id = parsed.jobId;
-  const queued = await retryingTransaction(db, async (tx) => {
+  const queued = await creations(() => retryingTransaction(db, async (tx) => {
     if (options.client) {
       await lockClient(tx, options.client.id);
       await assertWithinClientLimits(tx, options.client.id, parsed.accepted, options.client.limits);
@@ -72,13 +80,15 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
-    const line: Line | undefined = options.client ? await placeInLine(tx, options.client.id, id) : undefined;
+    const line: Line | undefined = options.client
+      ? await placeInLine(tx, options.client.id, id, await countPendingTasks(tx, id))
+      : undefined;
     const { queued, ...place } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts, line);
     if (queued > 0) await setQueuePlace(tx, id, place);
     if (options.budget) await countSavedRequests(tx, options.budget, parsed.accepted - queued);
     await options.beforeCommit?.();
     return queued;
-  });
+  }));
 
   return {
     id,

@@ -1,7 +1,7 @@
 // Cancelling a job and retrying its failed tasks: each one transaction over rows and queue together, run again
 // when Postgres rolls it back for a deadlock.
 import type { Db } from "@/lib/db/client";
-import { clientRankOffset } from "@/lib/db/queries/clients";
+import { placeInLine } from "@/lib/db/queries/clients";
 import { findJobForUpdate, markCancelled, setQueuePlace } from "@/lib/db/queries/jobs";
 import { enqueueLookups, lockKeySpace, lockLookups, removeUnwantedLookups } from "@/lib/db/queries/queue";
 import {
@@ -25,12 +25,13 @@ const noSuchJob = (id: string) => new AppError("not_found", `No job with id ${JS
 export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number }> {
   if (!isJobId(id)) throw noSuchJob(id);
   return retryingTransaction(db, async (tx) => {
+    // Nobody adds a lookup row while we decide which ones nobody wants (queue.ts, lockKeySpace). Taken before the
+    // job's row, as creating a job takes it before moving its client's jobs (clients.ts, placeInLine).
+    await lockKeySpace(tx, "exclusive");
     const job = await findJobForUpdate(tx, id);
     if (!job) throw noSuchJob(id);
     // Cancelled already: nothing is pending (a cancelled job cannot be retried), so there is nothing to do.
     if (job.cancelledAt) return { cancelled: 0 };
-    // Nobody adds a lookup row while we decide which ones nobody wants (queue.ts, lockKeySpace).
-    await lockKeySpace(tx, "exclusive");
     await lockLookups(tx, pendingHashesOfJob(id));
     const cancelled = await cancelPendingTasks(tx, id);
     await markCancelled(tx, id);
@@ -43,14 +44,15 @@ export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number
 export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: number): Promise<{ retried: number }> {
   if (!isJobId(id)) throw noSuchJob(id);
   return retryingTransaction(db, async (tx) => {
+    // The key space before the job's row, in the order every path takes them (cancelJob).
+    await lockKeySpace(tx, "exclusive");
     const job = await findJobForUpdate(tx, id);
     if (!job) throw noSuchJob(id);
     if (job.cancelledAt) throw new AppError("conflict", "This job was cancelled; submit its hashes again instead.");
-    // Its client's place in line, taken before the tasks reopen: the job itself may have nothing pending.
-    const rankOffset = job.clientId ? await clientRankOffset(tx, job.clientId) : 0;
     const hashes = await reopenFailedTasks(tx, id);
     if (hashes.length > 0) {
-      const line = { start: rankOffset, span: 0 };
+      // Beside its client's queued lookups, as a new job of that client would go.
+      const line = job.clientId ? await placeInLine(tx, job.clientId, id, hashes.length) : undefined;
       const { lastPriority, lastRank } = await enqueueLookups(tx, pendingLookupsOfJob(id, hashes), lookupMaxAttempts, line);
       await setQueuePlace(tx, id, { lastPriority, lastRank });
     }

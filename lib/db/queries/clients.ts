@@ -1,11 +1,12 @@
 // What one client (lib/access/client.ts) has submitted lately, and its place in the queue, read from its jobs.
 import { sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client";
-import { interleaveLine, lockKeySpace, MAX_PRIORITY, type Line } from "./queue";
+import { interleaveLine, lockKeySpace, MAX_PRIORITY, queueHead, type Line } from "./queue";
 
 /** One client's submissions are checked and written one at a time: two at once could each pass the limits alone. */
 export async function lockClient(db: Executor, clientId: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext('hashscan:client:' || ${clientId}))`);
+  // The two-key form: a lock space apart from the one-key locks (the key space's), so no client id can collide with them.
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('hashscan:client'), hashtext(${clientId}))`);
 }
 
 export interface ClientUsage {
@@ -73,22 +74,36 @@ export async function clientRankOffset(db: Executor, clientId: string, except?: 
 }
 
 /**
- * A new job's place in its client's line (queue.ts, interleaveLine): beside the client's queued lookups, which move
- * apart to make room (and their jobs' places in the queue with them), or after them where they are past the cap.
- * A client's jobs share one line, so ten queued jobs get no more turns than one. Takes the key space's lock.
+ * A place in its client's line for `count` lookups of a job (queue.ts, interleaveLine): beside the client's queued
+ * lookups, which move apart to make room (and their jobs' places in the queue with them). A client's jobs share one
+ * line, so ten queued jobs get no more turns than one. A client with no lookup queued starts at 0, ahead of those who
+ * have had many; one whose whole line is past the cap starts where the queue stands, as a newcomer would there,
+ * rather than behind its own backlog. Takes the key space's lock; call it before locking any job or queue row.
  */
-export async function placeInLine(db: Executor, clientId: string, jobId: string): Promise<Line> {
+export async function placeInLine(db: Executor, clientId: string, jobId: string, count: number): Promise<Line> {
   await lockKeySpace(db, "exclusive");
-  const [{ count }] = await db.execute<{ count: number }>(sql`
-    select count(*)::int as count from tasks where job_id = ${jobId} and status = 'pending'`);
   if (count === 0) return { start: 0, span: 0 };
   const line = await interleaveLine(db, lineHashes(clientId, jobId), wantedByOthers(clientId), count);
-  if (!line) return { start: await clientRankOffset(db, clientId, jobId), span: 0 };
+  if (!line) {
+    const queued = (await clientRankOffset(db, clientId, jobId)) > 0;
+    return { start: queued ? await queueHead(db) : 0, span: 0 };
+  }
+  // The client's other waiting jobs moved back as their rows did (by up to `count`): their estimates follow.
   await db.execute(sql`
-    update jobs set last_priority = least(last_priority + ${count}::int, ${MAX_PRIORITY}), last_rank = last_rank + ${count}::int
-    where client_id = ${clientId} and id <> ${jobId} and cancelled_at is null and expired_at is null
-      and last_rank >= ${line.start}::int`);
+    update jobs j
+    set last_priority = least(j.last_priority + least(greatest(j.last_priority - ${line.start}::int, 0), ${count}::int), ${MAX_PRIORITY}),
+      last_rank = j.last_rank + least(greatest(j.last_rank - ${line.start}::int, 0), ${count}::int)
+    where j.client_id = ${clientId} and j.id <> ${jobId} and j.cancelled_at is null and j.expired_at is null
+      and j.last_rank > ${line.start}::int
+      and exists (select 1 from tasks t where t.job_id = j.id and t.status = 'pending')`);
   return line;
+}
+
+/** The number of a job's pending tasks: what it queues. */
+export async function countPendingTasks(db: Executor, jobId: string): Promise<number> {
+  const [{ count }] = await db.execute<{ count: number }>(sql`
+    select count(*)::int as count from tasks where job_id = ${jobId} and status = 'pending'`);
+  return count;
 }
 
 /** The hashes of the client's queued lookups that can be below the cap: each job's first pending ones. */

@@ -20,6 +20,13 @@ import { toPgArray } from "./pg-array";
 /** graphile-worker stores priority as a smallint. */
 export const MAX_PRIORITY = 32767;
 
+/**
+ * A queued lookup's run_at: a fixed moment long past (so it is due at once), plus a microsecond per rank past the
+ * smallint's range. Ranks at the cap then keep their order across jobs and clients, not the order they were queued
+ * in: a client's rank 40,000 runs before another's rank 50,000, whoever came first.
+ */
+const RANK_TIME = "2000-01-01T00:00:00Z";
+
 const ALIVE = sql`(j.locked_at is not null or j.attempts < j.max_attempts)`;
 
 /**
@@ -43,7 +50,7 @@ export async function enqueueLookups(
   // Within the span of the line's rows, every other rank (interleaveLine made room); past it, one after another.
   const specs = sql`
     select w.hash, ${LOOKUP_KEY_PREFIX} || w.hash as key, w.rank, least(w.rank, ${MAX_PRIORITY})::int as priority,
-      now() + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
+      ${RANK_TIME}::timestamptz + greatest(w.rank - ${MAX_PRIORITY}, 0) * interval '1 microsecond' as run_at
     from (
       select hash, case when rank < ${line.span}::int then ${line.start}::int + 2 * rank + 1 else ${line.start}::int + ${line.span}::int + rank end as rank
       from (${wanted}) r
@@ -115,6 +122,7 @@ export async function interleaveLine(
     with mine as (
       select j.id, j.priority from graphile_worker._private_jobs j
       where j.key = any(${keysOf(lineHashes)}) and j.priority < ${MAX_PRIORITY} and j.locked_at is null
+        and j.attempts < j.max_attempts
         and not exists (${wantedByOthers(HASH_OF_KEY)})
       order by j.key
       for update of j
@@ -129,6 +137,15 @@ export async function interleaveLine(
     )
     select start, span from bounds`);
   return row.start === null ? null : { start: row.start, span: row.span! };
+}
+
+/** The priority of the queue's next lookup, or 0 when none waits: where the queue stands now. */
+export async function queueHead(db: Executor): Promise<number> {
+  const [row] = await db.execute<{ priority: number }>(sql`
+    select j.priority from graphile_worker._private_jobs j
+    where j.is_available and j.task_id = (select id from graphile_worker._private_tasks where identifier = ${LOOKUP_TASK})
+    order by j.priority limit 1`);
+  return row?.priority ?? 0;
 }
 
 /**
