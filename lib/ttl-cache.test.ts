@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ttlCache } from "./ttl-cache";
+import { keyedTtlCache, ttlCache } from "./ttl-cache";
 
 describe("ttlCache", () => {
   afterEach(() => vi.useRealTimers());
@@ -43,5 +43,18 @@ describe("ttlCache", () => {
     });
     await expect(read()).rejects.toThrow("down");
     expect(await read()).toBe(2);
+  });
+});
+
+describe("keyedTtlCache", () => {
+  it("computes once per key within the period, and forgets the oldest key past its room", async () => {
+    const calls: number[] = [];
+    const read = keyedTtlCache(60_000, 2, async (key: number) => (calls.push(key), key * 10));
+    expect(await Promise.all([read(1), read(1), read(2)])).toEqual([10, 10, 20]);
+    expect(calls).toEqual([1, 2]);
+    await read(3); // no room for a third: key 1 is forgotten
+    await read(2);
+    await read(1);
+    expect(calls).toEqual([1, 2, 3, 1]);
   });
 });

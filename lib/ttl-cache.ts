@@ -34,3 +34,16 @@ export function ttlCache<T>(ttlMs: number, compute: () => Promise<T>): () => Pro
     return refresh();
   };
 }
+
+/** A ttlCache per key, for at most `maxKeys` keys at a time (the one added first makes room for a new one). */
+export function keyedTtlCache<K, T>(ttlMs: number, maxKeys: number, compute: (key: K) => Promise<T>): (key: K) => Promise<T> {
+  const caches = new Map<K, () => Promise<T>>();
+  return (key) => {
+    let cache = caches.get(key);
+    if (!cache) {
+      if (caches.size >= maxKeys) caches.delete(caches.keys().next().value as K);
+      caches.set(key, (cache = ttlCache(ttlMs, () => compute(key))));
+    }
+    return cache();
+  };
+}

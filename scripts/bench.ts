@@ -1,5 +1,6 @@
-// `npm run bench [-- --viewers 50 --seconds 20 --big 1000000 --uploads 1000000]`: report reads under a team of
-// viewers, then uploads of a million hashes (scripts/bench-uploads.ts), measured on the production build against a
+// `npm run bench [-- --viewers 50 --seconds 20 --big 1000000 --uploads 1000000 --load 200]`: report reads under a team
+// of viewers, then uploads of a million hashes (scripts/bench-uploads.ts), then the load test of the whole app
+// (scripts/bench-load.ts, its options `--load-…`; `--load 0` skips it), measured on the production build against a
 // database of the bench's own (DATABASE_URL's server if set, else an embedded PostgreSQL under
 // data/bench-postgres). Prints a table and writes bench/results.md and bench/results.json.
 //
@@ -18,6 +19,7 @@ import { foldCountDeltas } from "../lib/db/queries/job-counts";
 import { migrateDatabase } from "../lib/db/migrate";
 import { createJob } from "../lib/jobs/create";
 import { buildIfChanged } from "./build-if-changed";
+import { benchLoad, LOAD_OPTIONS, loadReport, loadSettings } from "./bench-load";
 import { benchUploads, UPLOAD_TARGET_MB } from "./bench-uploads";
 import { processMemory, projectRoot, spawnChild, waitForHttp, webArgs } from "./processes";
 
@@ -27,12 +29,14 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "20" },
     big: { type: "string", default: "1000000" },
     uploads: { type: "string", default: "1000000" },
+    ...LOAD_OPTIONS,
   },
 });
 const VIEWERS = Number(values.viewers);
 const SECONDS = Number(values.seconds);
 const BIG = Number(values.big);
 const UPLOAD_HASHES = Number(values.uploads);
+const LOAD = loadSettings(values);
 const POLL_MS = 2000; // the report page's interval
 const PORT = 3300;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -238,6 +242,7 @@ await web.stop();
 
 // Uploads, each on a fresh web process so that its peak memory is the upload's.
 const uploads = UPLOAD_HASHES > 0 ? await benchUploads(url.toString(), PORT + 1, UPLOAD_HASHES) : [];
+const load = LOAD.pollers > 0 ? await benchLoad(adminUrl, LOAD, PORT + 2) : null;
 
 await db.$client.end({ timeout: 5 });
 await admin.unsafe(`drop database ${dbName} with (force)`);
@@ -287,6 +292,7 @@ const lines = [
         "",
       ]
     : []),
+  ...(load ? loadReport(load) : []),
 ];
 const report = lines.join("\n");
 console.log(`\n${report}`);
@@ -294,12 +300,13 @@ fs.mkdirSync(path.join(projectRoot, "bench"), { recursive: true });
 fs.writeFileSync(path.join(projectRoot, "bench/results.md"), `${report}\n`);
 fs.writeFileSync(
   path.join(projectRoot, "bench/results.json"),
-  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single, exports, memoryBefore, memoryAfter, uploads }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), viewers: VIEWERS, seconds: SECONDS, targetMs: TARGET_MS, reads: results, bigJob: single, exports, memoryBefore, memoryAfter, uploads, load }, null, 2)}\n`,
 );
 const missed = [...results, ...single].filter((r) => r.p95 > TARGET_MS);
 if (missed.length) log(`missed the target: ${missed.map((r) => r.name).join("; ")}`);
 const heavy = uploads.filter((u) => u.peakMb > UPLOAD_TARGET_MB);
 if (heavy.length) log(`over ${UPLOAD_TARGET_MB} MB: ${heavy.map((u) => u.name).join("; ")}`);
+if (load && !load.ok) log("the load test had errors or went past the VirusTotal rate limit: see its section");
 
 function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));

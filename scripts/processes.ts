@@ -92,10 +92,27 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: Child)
 /** A process's resident memory now and at its peak (VmHWM), from /proc (Linux); null where there is none. */
 export function processMemory(pid: number): { rssMb: number; peakMb: number } | null {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const status = fs.readFileSync(`/proc/${innermostPid(pid)}/status`, "utf8");
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
     return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
   } catch {
     return null;
+  }
+}
+
+/**
+ * The program a spawned child really runs: tsx starts it as a child of its own, so follow first children down
+ * (Linux's /proc). Memory read from the launcher would be the launcher's, about 50 MB whatever the server holds.
+ */
+export function innermostPid(pid: number): number {
+  for (;;) {
+    let children: number[];
+    try {
+      children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return pid;
+    }
+    if (children.length === 0) return pid;
+    pid = children[0];
   }
 }

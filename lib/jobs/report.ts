@@ -20,12 +20,13 @@ import {
 import type { Job } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
+import { keyedTtlCache } from "@/lib/ttl-cache";
 import { isJobId, toPauseJson, type JobReport, type JobResult, type JobStatus, type ReportFilter, type ReportQuery } from "./api-schema";
 
 /** A report query as parsed from a request; sort defaults to position. */
 export type ReportRequest = Omit<ReportQuery, "sort"> & { sort?: ReportQuery["sort"] };
 import { estimateCompletion } from "./eta";
-import { cachedUsage } from "./service-status";
+import { cachedUsage, perDb } from "./service-status";
 
 /** Past this many lookups ahead, the ETA is a lower bound (at a free key's 500 a day, weeks away anyway). */
 const LOOKUPS_AHEAD_CAP = 10_000;
@@ -168,9 +169,17 @@ export function toTaskOrder(query: Partial<ReportFilter>): TaskOrder {
   return { sort, descending: order === "desc" };
 }
 
+/**
+ * Lookups ahead of a place in the queue, shared for two seconds by every poll of this process at that place: the
+ * estimate is a guess anyway, and a freshly filled queue (no statistics yet) makes each count cost tens of ms.
+ */
+const lookupsAhead = perDb((db) =>
+  keyedTtlCache(2000, 1000, (lastPriority: number) => countLookupsAhead(db, lastPriority, LOOKUPS_AHEAD_CAP)),
+);
+
 async function estimate(db: Db, job: Job, pausedUntil: Date | null): Promise<{ at: Date | null; lowerBound: boolean }> {
   const e = env();
-  const [ahead, usage] = await Promise.all([countLookupsAhead(db, job.lastPriority, LOOKUPS_AHEAD_CAP), cachedUsage(db)]);
+  const [ahead, usage] = await Promise.all([lookupsAhead(db)(job.lastPriority), cachedUsage(db)]);
   const at = estimateCompletion({
     now: new Date(),
     lookupsAhead: ahead.count,

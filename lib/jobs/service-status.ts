@@ -26,7 +26,7 @@ export const cachedServiceStatus = (db: Db) => statusCache(db)();
 const statusCache = perDb((db) => ttlCache(STATUS_TTL_MS, () => getServiceStatus(db)));
 
 /** One cache per pool (tests run several databases in one process). */
-function perDb<T>(make: (db: Db) => T): (db: Db) => T {
+export function perDb<T>(make: (db: Db) => T): (db: Db) => T {
   const caches = new WeakMap<Db, T>();
   return (db) => {
     let cache = caches.get(db);
