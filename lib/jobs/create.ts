@@ -80,11 +80,15 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
     await options.beforeEnqueue?.();
-    const line: Line | undefined = options.client
-      ? await placeInLine(tx, options.client.id, id, await countPendingTasks(tx, id))
-      : undefined;
-    const { queued, ...place } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts, line);
-    if (queued > 0) await setQueuePlace(tx, id, place);
+    // A job answered whole from the cache queues nothing, and takes no lock that queueing takes.
+    const pending = await countPendingTasks(tx, id);
+    let queued = 0;
+    if (pending > 0) {
+      const line: Line | undefined = options.client ? await placeInLine(tx, options.client.id, pending, id) : undefined;
+      const { queued: added, ...place } = await enqueueLookups(tx, pendingLookupsOfJob(id), options.lookupMaxAttempts, line);
+      if (added > 0) await setQueuePlace(tx, id, place);
+      queued = added;
+    }
     if (options.budget) await countSavedRequests(tx, options.budget, parsed.accepted - queued);
     await options.beforeCommit?.();
     return queued;

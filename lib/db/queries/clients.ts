@@ -80,12 +80,18 @@ export async function clientRankOffset(db: Executor, clientId: string, except?: 
  * have had many; one whose whole line is past the cap starts where the queue stands, as a newcomer would there,
  * rather than behind its own backlog. Takes the key space's lock; call it before locking any job or queue row.
  */
-export async function placeInLine(db: Executor, clientId: string, jobId: string, count: number): Promise<Line> {
+export async function placeInLine(
+  db: Executor,
+  clientId: string,
+  count: number,
+  /** The job being created: not yet in its client's line. A retried job is, with its lookups still queued. */
+  newJob?: string,
+): Promise<Line> {
   await lockKeySpace(db, "exclusive");
   if (count === 0) return { start: 0, span: 0 };
-  const line = await interleaveLine(db, lineHashes(clientId, jobId), wantedByOthers(clientId), count);
+  const line = await interleaveLine(db, lineHashes(clientId, newJob), wantedByOthers(clientId), count);
   if (!line) {
-    const queued = (await clientRankOffset(db, clientId, jobId)) > 0;
+    const queued = (await clientRankOffset(db, clientId, newJob)) > 0;
     return { start: queued ? await queueHead(db) : 0, span: 0 };
   }
   // The client's other waiting jobs moved back as their rows did (by up to `count`): their estimates follow.
@@ -93,8 +99,8 @@ export async function placeInLine(db: Executor, clientId: string, jobId: string,
     update jobs j
     set last_priority = least(j.last_priority + least(greatest(j.last_priority - ${line.start}::int, 0), ${count}::int), ${MAX_PRIORITY}),
       last_rank = j.last_rank + least(greatest(j.last_rank - ${line.start}::int, 0), ${count}::int)
-    where j.client_id = ${clientId} and j.id <> ${jobId} and j.cancelled_at is null and j.expired_at is null
-      and j.last_rank > ${line.start}::int
+    where j.client_id = ${clientId} and ${newJob === undefined ? sql`true` : sql`j.id <> ${newJob}`}
+      and j.cancelled_at is null and j.expired_at is null and j.last_rank > ${line.start}::int
       and exists (select 1 from tasks t where t.job_id = j.id and t.status = 'pending')`);
   return line;
 }
@@ -107,13 +113,14 @@ export async function countPendingTasks(db: Executor, jobId: string): Promise<nu
 }
 
 /** The hashes of the client's queued lookups that can be below the cap: each job's first pending ones. */
-function lineHashes(clientId: string, except: string): SQL {
+function lineHashes(clientId: string, except: string | undefined): SQL {
   return sql`
     select first.hash from jobs line_job
     cross join lateral (
       select hash from tasks where job_id = line_job.id and status = 'pending' order by position limit ${MAX_PRIORITY}
     ) first
-    where line_job.client_id = ${clientId} and line_job.id <> ${except} and line_job.cancelled_at is null
+    where line_job.client_id = ${clientId} and ${except === undefined ? sql`true` : sql`line_job.id <> ${except}`}
+      and line_job.cancelled_at is null
       and line_job.expired_at is null`;
 }
 

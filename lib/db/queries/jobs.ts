@@ -28,11 +28,12 @@ export async function findJob(db: Executor, id: string) {
 
 /** Locks the job's row: cancel, retry and retention's expiry of one job run one at a time. */
 export async function findJobForUpdate(db: Executor, id: string) {
-  const [job] = await db.select().from(jobs).where(LIVE(id)).for("update");
+  // No key update: cancel, retry and expiry still exclude each other, while a lookup settling the job's tasks (whose
+  // count deltas reference the job) is not made to wait for a cancel that waits for that lookup's queue row.
+  const [job] = await db.select().from(jobs).where(LIVE(id)).for("no key update");
   return job ?? null;
 }
 
-/** The queue priority of the job's last lookup: lookups at or below it run first, which is its place in the queue. */
 /** The job's place in the queue after lookups were queued for it (enqueueLookups's lastPriority and lastRank). */
 export async function setQueuePlace(db: Executor, id: string, place: { lastPriority: number; lastRank: number }) {
   await db

@@ -130,7 +130,12 @@ export async function interleaveLine(
     bounds as (select min(priority) as start, max(priority) - min(priority) + 1 as span from mine),
     moved as (
       update graphile_worker._private_jobs j
-      set priority = least(m.priority + least(m.priority - b.start, ${count}::int), ${MAX_PRIORITY}), updated_at = now()
+      set priority = least(m.priority + least(m.priority - b.start, ${count}::int), ${MAX_PRIORITY}),
+        -- Moved past the cap, a row keeps its rank in run_at, as enqueueLookups gives it (a waiting row keeps its wait).
+        run_at = case when j.run_at < ${RANK_TIME}::timestamptz + interval '1 day'
+          then ${RANK_TIME}::timestamptz + greatest(m.priority + least(m.priority - b.start, ${count}::int) - ${MAX_PRIORITY}, 0) * interval '1 microsecond'
+          else j.run_at end,
+        updated_at = now()
       from mine m, bounds b
       where j.id = m.id and m.priority > b.start
       returning j.id
@@ -143,7 +148,8 @@ export async function interleaveLine(
 export async function queueHead(db: Executor): Promise<number> {
   const [row] = await db.execute<{ priority: number }>(sql`
     select j.priority from graphile_worker._private_jobs j
-    where j.is_available and j.task_id = (select id from graphile_worker._private_tasks where identifier = ${LOOKUP_TASK})
+    where j.is_available and j.run_at <= now()
+      and j.task_id = (select id from graphile_worker._private_tasks where identifier = ${LOOKUP_TASK})
     order by j.priority limit 1`);
   return row?.priority ?? 0;
 }
@@ -220,7 +226,9 @@ export async function deleteRow(db: Executor, jobId: string): Promise<void> {
 /**
  * Puts a lookup back in the queue to run at `runAt`. Call it after deleting our own row. Where another row already
  * stands for the name (added while we ran): a running one is left alone (it will settle the name itself); a queued
- * one takes our wait, attempt count and the better of the two priorities.
+ * one takes our wait, attempt count and the better of the two priorities. A lookup back from a wait has had its
+ * turn, and its run_at is a real time: past the cap it would sort after every rank there (RANK_TIME), so it comes
+ * back just ahead of the cap instead.
  */
 export async function requeueLookup(
   db: Executor,
@@ -238,7 +246,7 @@ export async function requeueLookup(
         select row(
           ${LOOKUP_TASK}, (${JSON.stringify(job.payload)}::text)::json, null, ${job.runAt.toISOString()}::timestamptz,
           ${job.maxAttempts}::smallint, ${key},
-          least(${job.priority}, coalesce((select priority from existing where alive), ${MAX_PRIORITY}))::smallint,
+          least(${job.priority}, coalesce((select priority from existing where alive), ${MAX_PRIORITY}), ${MAX_PRIORITY - 1})::smallint,
           array[${VT_FLAG}]
         )::graphile_worker.job_spec
         where not exists (select 1 from existing where locked_at is not null)

@@ -111,6 +111,12 @@ export async function cancelPendingTasks(db: Executor, jobId: string): Promise<n
   return rows.length;
 }
 
+/** Whether the job has a failed task: a retry with none has nothing to do. */
+export async function hasFailedTasks(db: Executor, jobId: string): Promise<boolean> {
+  const rows = await db.execute(sql`select 1 from tasks where job_id = ${jobId} and status = 'failed' limit 1`);
+  return rows.length > 0;
+}
+
 /** Puts a job's failed tasks back to pending and returns their hashes, for the queue. */
 export async function reopenFailedTasks(db: Executor, jobId: string): Promise<string[]> {
   const rows = await db
