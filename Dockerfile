@@ -1,5 +1,6 @@
 # Hashscan's image: one image for every process, told apart by its command (docker-compose.yml sets them):
-#   tsx scripts/web.ts start -p 3000 -H 0.0.0.0   the web app (the default): Next's handler behind our own HTTP server
+#   node .next/web-server.mjs start -p 3000 -H 0.0.0.0   the web app (the default): Next's handler behind our own
+#                                                HTTP server (scripts/web.ts, bundled by npm run build)
 #   tsx worker/index.ts                           the lookup worker
 #   tsx lib/db/migrate-cli.ts                     the migrations, then exits
 #   tsx lib/virustotal/simulator/main.ts          the VirusTotal simulator
@@ -49,4 +50,4 @@ COPY --from=build /app/.next ./.next
 # also makes it read-only, with a tmpfs on /tmp (tsx's cache) and on /app/.next/cache (Next's run-time cache).
 USER node
 EXPOSE 3000
-CMD ["tsx", "scripts/web.ts", "start", "-p", "3000", "-H", "0.0.0.0"]
+CMD ["node", ".next/web-server.mjs", "start", "-p", "3000", "-H", "0.0.0.0"]

@@ -4,15 +4,17 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { entryPoints, projectRoot } from "./processes";
+import { bundleWebServer } from "./build-web";
+import { entryPoints, projectRoot, WEB_SERVER_FILE } from "./processes";
 
-const SOURCES = ["app", "lib", "next.config.mjs", "package-lock.json", "tsconfig.json", "postcss.config.mjs"];
+const SOURCES = ["app", "lib", "scripts/web.ts", "next.config.mjs", "package-lock.json", "tsconfig.json", "postcss.config.mjs"];
 const distDir = path.join(projectRoot, ".next");
 const stampPath = path.join(distDir, "hashscan-sources.sha256");
 
 export async function buildIfChanged(): Promise<void> {
   const fingerprint = fingerprintSources();
-  const built = fs.existsSync(path.join(distDir, "BUILD_ID")) && readStamp() === fingerprint;
+  const built =
+    fs.existsSync(path.join(distDir, "BUILD_ID")) && fs.existsSync(path.join(distDir, WEB_SERVER_FILE)) && readStamp() === fingerprint;
   if (built) {
     console.log("The production build is up to date with the code.");
     return;
@@ -21,6 +23,7 @@ export async function buildIfChanged(): Promise<void> {
   const { NEXT_DIST_DIR: _ignored, ...env } = process.env;
   const result = spawnSync(process.execPath, [entryPoints.next, "build"], { cwd: projectRoot, stdio: "inherit", env });
   if (result.status !== 0) throw new Error(`next build failed (exit ${result.status ?? result.signal})`);
+  await bundleWebServer(distDir);
   fs.writeFileSync(stampPath, fingerprint);
 }
 

@@ -17,9 +17,16 @@ export const entryPoints = {
   web: path.join(projectRoot, "scripts/web.ts"),
 };
 
-/** The arguments that run the web app (scripts/web.ts: Next behind our own HTTP server) in `mode` on `port`. */
+/** scripts/web.ts bundled into the build folder (scripts/build-web.ts), so that the built app runs on node alone. */
+export const WEB_SERVER_FILE = "web-server.mjs";
+
+/**
+ * The arguments that run the web app (scripts/web.ts: Next behind our own HTTP server) in `mode` on `port`: the
+ * built app from its bundle in the build folder (NEXT_DIST_DIR, as next build), development from the sources.
+ */
 export function webArgs(mode: "start" | "dev", port: number): string[] {
-  return [entryPoints.tsx, entryPoints.web, mode, "-p", String(port)];
+  const entry = mode === "start" ? path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next", WEB_SERVER_FILE) : entryPoints.web;
+  return [...(mode === "start" ? [] : [entryPoints.tsx]), entry, mode, "-p", String(port)];
 }
 
 export interface Child {
