@@ -3,11 +3,17 @@ import type { InvalidLine } from "@/lib/hashes";
 import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashes/upload";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
-import { countPendingTasks, lockClient, placeInLine } from "@/lib/db/queries/clients";
+import { lockClient, placeInLine } from "@/lib/db/queries/clients";
 import { insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
 import { enqueueLookups, type Line } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
-import { completeTasksFromCache, copyTasks, markTasksNotFoundFromCache, pendingLookupsOfJob } from "@/lib/db/queries/tasks";
+import {
+  completeTasksFromCache,
+  copyTasks,
+  countPendingTasks,
+  markTasksNotFoundFromCache,
+  pendingLookupsOfJob,
+} from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
 import { assertWithinClientLimits, type ClientLimits } from "@/lib/access/client-limits";
 import { concurrencyLimit } from "@/lib/concurrency";

@@ -105,13 +105,6 @@ export async function placeInLine(
   return line;
 }
 
-/** The number of a job's pending tasks: what it queues. */
-export async function countPendingTasks(db: Executor, jobId: string): Promise<number> {
-  const [{ count }] = await db.execute<{ count: number }>(sql`
-    select count(*)::int as count from tasks where job_id = ${jobId} and status = 'pending'`);
-  return count;
-}
-
 /** The hashes of the client's queued lookups that can be below the cap: each job's first pending ones. */
 function lineHashes(clientId: string, except: string | undefined): SQL {
   return sql`

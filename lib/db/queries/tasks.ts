@@ -111,6 +111,13 @@ export async function cancelPendingTasks(db: Executor, jobId: string): Promise<n
   return rows.length;
 }
 
+/** The number of a job's pending tasks: what it queues. */
+export async function countPendingTasks(db: Executor, jobId: string): Promise<number> {
+  const [{ count }] = await db.execute<{ count: number }>(sql`
+    select count(*)::int as count from tasks where job_id = ${jobId} and status = 'pending'`);
+  return count;
+}
+
 /** Whether the job has a failed task: a retry with none has nothing to do. */
 export async function hasFailedTasks(db: Executor, jobId: string): Promise<boolean> {
   const rows = await db.execute(sql`select 1 from tasks where job_id = ${jobId} and status = 'failed' limit 1`);
