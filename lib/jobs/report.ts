@@ -41,9 +41,20 @@ export interface ReportState {
   pause: Pause;
 }
 
-export async function readReportState(db: Executor, job: Job): Promise<ReportState> {
-  const [counts, pause] = await Promise.all([readJobCounts(db, job.id), getActivePause(db, requestBudget())]);
+export async function readReportState(db: Executor, jobId: string): Promise<ReportState> {
+  const [counts, pause] = await Promise.all([readJobCounts(db, jobId), getActivePause(db, requestBudget())]);
   return { counts, pause };
+}
+
+/**
+ * The ETag of a job's report as it stands, without reading the report: what a revalidating poll costs. Null when
+ * there is no such job. The job and its state are read at once (apart, they may straddle a write: the tag is only
+ * a validator, and the next poll corrects it).
+ */
+export async function readReportEtag(db: Db, id: string): Promise<string | null> {
+  if (!isJobId(id)) return null;
+  const [job, state] = await Promise.all([findJob(db, id), readReportState(db, id)]);
+  return job ? reportEtag(job, state) : null;
 }
 
 /**
@@ -85,35 +96,46 @@ export async function findReportJob(db: Executor, id: string): Promise<Job | nul
 }
 
 export async function getJobReport(db: Db, id: string, query: ReportRequest): Promise<JobReport | null> {
-  const job = await findReportJob(db, id);
-  return job ? (await buildJobReport(db, job, query)).report : null;
+  return (await readJobReport(db, id, query))?.report ?? null;
+}
+
+/** The report of a job by its id, and its ETag; null when there is no such job (or it has expired). */
+export async function readJobReport(db: Db, id: string, query: ReportRequest | ReportPlan): Promise<{ report: JobReport; etag: string } | null> {
+  return isJobId(id) ? assembleReport(db, id, null, query) : null;
 }
 
 /** The report of a job already read (the report page reads it once for its own header too), and its ETag. */
 export async function buildJobReport(db: Db, job: Job, query: ReportRequest | ReportPlan): Promise<{ report: JobReport; etag: string }> {
+  return (await assembleReport(db, job.id, job, query))!;
+}
+
+async function assembleReport(db: Db, id: string, known: Job | null, query: ReportRequest | ReportPlan) {
   const plan = "filter" in query ? query : planReport(query);
   const { since, limit } = plan;
 
   // One snapshot for the job, its counts, the rows and the change horizon: read apart, a lookup settling between
   // them showed a job with nothing pending beside a row still pending, a cancel showed a job "completed", or a
-  // change window missed a row.
+  // change window missed a row. The reads are sent together (pipelined on the transaction's connection): a poll is
+  // a few round trips, not one per read, which is most of what a poll costs the web process and the database.
   const snapshot = await db.transaction(
     async (tx) => {
-      const current = (await findJob(tx, job.id)) ?? job;
-      const state = await readReportState(tx, current);
-      const horizon = await readChangeHorizon(tx);
+      const [current, state, horizon, page] = await Promise.all([
+        findJob(tx, id),
+        readReportState(tx, id),
+        readChangeHorizon(tx),
+        since ? null : listTaskPage(tx, id, { filter: plan.filter, order: plan.order, after: plan.after, limit: limit + 1 }),
+      ]);
       if (since && BigInt(since.from) > BigInt(horizon)) {
         throw new AppError("invalid_parameter", "since is not a changeCursor this API returned");
       }
       // A window ends at most at the horizon: no later transaction is known to have ended.
       const window: ChangeWindow | undefined = since && { from: since.from, to: minXid(since.to ?? horizon, horizon), after: since.after };
-      const rows = window
-        ? await listChangedTasks(tx, job.id, { window, limit: limit + 1 })
-        : await listTaskPage(tx, job.id, { filter: plan.filter, order: plan.order, after: plan.after, limit: limit + 1 });
-      return { job: current, state, rows, horizon, window };
+      const rows = window ? await listChangedTasks(tx, id, { window, limit: limit + 1 }) : page!;
+      return { job: current ?? known, state, rows, horizon, window };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
+  if (!snapshot.job) return null;
   const { state, rows, horizon, window } = snapshot;
   const current = snapshot.job;
   const hasMore = rows.length > limit;

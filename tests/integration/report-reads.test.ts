@@ -301,7 +301,7 @@ describe("the ETag", () => {
     const { id } = await createJob(t.db, { hashes }, options);
     const tag = async () => {
       const job = (await findJob(t.db, id))!;
-      return reportEtag(job, await readReportState(t.db, job));
+      return reportEtag(job, await readReportState(t.db, job.id));
     };
     const first = await report(id);
     expect(await tag()).toBe(first.etag);

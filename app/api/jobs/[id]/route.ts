@@ -2,7 +2,7 @@ import { respond } from "@/lib/api/respond";
 import { getDb } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { reportQuerySchema } from "@/lib/jobs/api-schema";
-import { buildJobReport, findReportJob, planReport, readReportState, reportEtag } from "@/lib/jobs/report";
+import { planReport, readJobReport, readReportEtag } from "@/lib/jobs/report";
 
 // Pollers revalidate: a weak ETag from the job's change version, and 304 while nothing changed. `private`: a
 // report is for whoever holds its link, never for a shared cache.
@@ -16,22 +16,20 @@ export async function GET(request: Request, ctx: { params: Promise<{ id: string 
     if (!query.success) throw new AppError("invalid_parameter", query.error.issues[0].message);
     const plan = planReport(query.data);
     const db = getDb();
-    const job = await findReportJob(db, id);
-    if (!job) throw new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
+    const notFound = () => new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
 
     // A change feed's response is never revalidated: its rows depend on the transactions running when it is read,
     // which no ETag captures (an unchanged job can still owe rows to a window not yet open).
-    if (plan.since) {
-      const { report } = await buildJobReport(db, job, plan);
-      return Response.json(report, { headers: { "cache-control": "private, no-store" } });
-    }
-    const ifNoneMatch = request.headers.get("if-none-match");
+    const ifNoneMatch = plan.since ? null : request.headers.get("if-none-match");
     if (ifNoneMatch) {
-      const etag = reportEtag(job, await readReportState(db, job));
+      const etag = await readReportEtag(db, id);
+      if (!etag) throw notFound();
       if (matches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { etag, "cache-control": CACHE_CONTROL } });
     }
-    const { report, etag } = await buildJobReport(db, job, plan);
-    return Response.json(report, { headers: { etag, "cache-control": CACHE_CONTROL } });
+    const read = await readJobReport(db, id, plan);
+    if (!read) throw notFound();
+    if (plan.since) return Response.json(read.report, { headers: { "cache-control": "private, no-store" } });
+    return Response.json(read.report, { headers: { etag: read.etag, "cache-control": CACHE_CONTROL } });
   });
 }
 
