@@ -1,6 +1,7 @@
 // A job's request body, read: text (a list as pasted or as a file) or JSON (`{"hashes": [...], "name": …}`), into
 // the parsed upload a job is written from. Pure and synchronous: the parse worker runs it off the event loop
 // (lib/api/parse-off-thread.ts), and the tests call it directly.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { AppError, type AppErrorCode } from "@/lib/errors";
 import { decodeText } from "@/lib/hashes/parse";
@@ -16,12 +17,16 @@ export interface BodyRequest {
   jobId: string;
   /** JOB_MAX_HASHES: a JSON array past twice this is refused before its elements are looked at. */
   maxHashes: number;
+  /** Whether to answer the SHA-256 of the bytes too (an Idempotency-Key's request is known by it). */
+  digest?: boolean;
 }
 
 /** A read body; `name` is the JSON body's own (undefined for text, whose name comes from the query or the form). */
 export interface JobBody {
   upload: ParsedUpload;
   name?: string | null;
+  /** The bytes' SHA-256, hex, when asked for. */
+  digest?: string;
 }
 
 /** A refusal as it crosses from the worker thread: an AppError's code and message. */
@@ -32,11 +37,12 @@ export interface BodyRefusal {
 
 export function readJobBody(request: BodyRequest): JobBody {
   const { kind, jobId, maxHashes } = request;
-  if (kind === "text") return { upload: parseUploadBytes(request.bytes, jobId, maxHashes) };
+  const digest = request.digest ? createHash("sha256").update(request.bytes).digest("hex") : undefined;
+  if (kind === "text") return { upload: parseUploadBytes(request.bytes, jobId, maxHashes), digest };
   // Nothing holds the bytes, nor their text, once parsed, and each string goes once scanned: a million SHA-256s
   // as JSON peaked at 463 MB in a fresh web process (scripts/bench-uploads.ts measures it).
   const { hashes, name } = readJsonJob(parseJson(decodeText(takeBytes(request))), maxHashes);
-  return { upload: parseUploadList(draining(hashes), jobId, maxHashes), name };
+  return { upload: parseUploadList(draining(hashes), jobId, maxHashes), name, digest };
 }
 
 /** The array's elements one by one, each let go as it is handed out. */

@@ -1,4 +1,5 @@
 // Reads a job submission from any of the accepted request bodies, enforcing the upload limit as it reads.
+import { createHash } from "node:crypto";
 import { AppError } from "@/lib/errors";
 import { newJobId } from "@/lib/jobs/job-id";
 import type { JobInput } from "@/lib/jobs/create";
@@ -10,22 +11,30 @@ const tooLarge = () => new AppError("payload_too_large", `The upload is larger t
 // Whatever came before the cut is never taken for the whole list (nor, from Node's ECONNRESET, for a database outage).
 const cutOff = () => new AppError("invalid_parameter", "The upload was cut off before its end; nothing was saved. Send it again.");
 
-export async function readJobInput(request: Request, maxHashes: number): Promise<JobInput> {
+/** A submission read, and with `digest`, what identifies the request: the SHA-256 of its list's bytes and its name. */
+export type SubmittedInput = JobInput & { requestDigest?: string };
+
+export async function readJobInput(request: Request, maxHashes: number, options: { digest?: boolean } = {}): Promise<SubmittedInput> {
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase();
   const mediaType = contentType.split(";")[0].trim();
   const queryName = new URL(request.url).searchParams.get("name");
+  // Parsed off the event loop, into the rows of a job whose id is chosen now.
+  const parse = (kind: BodyKind, bytes: Uint8Array) => readJobBodyOffThread({ kind, bytes, jobId: newJobId(), maxHashes, digest: options.digest });
+  // The same list under another name is another request; a multipart body is known by its file, not its boundary.
+  const submitted = (upload: JobInput & { upload: unknown }, digest: string | undefined): SubmittedInput =>
+    digest === undefined ? upload : { ...upload, requestDigest: createHash("sha256").update(`${digest}\n${JSON.stringify(upload.name ?? null)}`).digest("hex") };
 
   switch (mediaType) {
     case "application/json": {
-      const { upload, name } = await readBody("json", await readLimited(request), maxHashes);
-      return { upload, name: name ?? null };
+      const { upload, name, digest } = await parse("json", await readLimited(request));
+      return submitted({ upload, name: name ?? null }, digest);
     }
     case "text/plain":
     case "application/x-www-form-urlencoded": {
       // `curl --data-binary @file` sends the file as x-www-form-urlencoded: the body is the list itself.
       const name = parseName(queryName);
-      const { upload } = await readBody("text", await readLimited(request), maxHashes);
-      return { upload, name };
+      const { upload, digest } = await parse("text", await readLimited(request));
+      return submitted({ upload, name }, digest);
     }
     case "multipart/form-data": {
       const bytes = await readLimited(request);
@@ -40,8 +49,8 @@ export async function readJobInput(request: Request, maxHashes: number): Promise
       if (!(file instanceof Blob)) throw new AppError("invalid_parameter", "A multipart upload needs a `file` field.");
       const formName = form.get("name");
       const name = parseName(typeof formName === "string" ? formName : queryName);
-      const { upload } = await readBody("text", new Uint8Array(await file.arrayBuffer()), maxHashes);
-      return { upload, name };
+      const { upload, digest } = await parse("text", new Uint8Array(await file.arrayBuffer()));
+      return submitted({ upload, name }, digest);
     }
     default:
       throw new AppError(
@@ -64,11 +73,6 @@ function assertFewParts(bytes: Uint8Array, contentType: string): void {
   for (let at = body.indexOf(delimiter); at !== -1; at = body.indexOf(delimiter, at + delimiter.length)) {
     if (++found > MAX_PARTS + 1) throw new AppError("invalid_parameter", `A multipart upload holds a file and a name, at most ${MAX_PARTS} parts.`);
   }
-}
-
-/** Parsed off the event loop, into the rows of a job whose id is chosen now. */
-function readBody(kind: BodyKind, bytes: Uint8Array, maxHashes: number) {
-  return readJobBodyOffThread({ kind, bytes, jobId: newJobId(), maxHashes });
 }
 
 /** Content-Encoding values a body may arrive in; the upload limit applies to the bytes once decompressed. */

@@ -4,7 +4,8 @@ import { parseUploadList, parseUploadText, type ParsedUpload } from "@/lib/hashe
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { lockClient, placeInLine } from "@/lib/db/queries/clients";
-import { insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
+import { findKeptRequest, keepRequest } from "@/lib/db/queries/idempotency";
+import { findJob, insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
 import { enqueueLookups, type Line } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
 import {
@@ -30,6 +31,11 @@ export interface CreateJobOptions {
   maxHashes?: number;
   /** Who submits it (lib/access/client.ts) and what that client may submit; without it, no limit and a line of its own. */
   client?: { id: string; limits: ClientLimits };
+  /**
+   * The client's Idempotency-Key and what identifies its request (lib/api/job-input.ts): the job this key created
+   * within a day is answered again instead of a new one, and another request under the key is refused. Needs `client`.
+   */
+  idempotency?: { key: string; requestDigest: string };
   /** The request budget whose "saved by the cache" counter a job answered from the cache adds to. */
   budget?: string;
   /** Test hook: runs inside the transaction after the rows are written, before the queue jobs are added. */
@@ -45,6 +51,8 @@ export interface CreatedJob {
   invalid: InvalidLine[];
   invalidCount: number;
   queued: number;
+  /** The job this request's Idempotency-Key created earlier, answered again: nothing was written. */
+  replayed: boolean;
 }
 
 /**
@@ -68,10 +76,18 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
   if (options.maxHashes !== undefined && parsed.accepted > options.maxHashes) throw tooManyHashes(parsed.accepted, options.maxHashes);
 
   const id = parsed.jobId;
-  const queued = await creations(() => retryingTransaction(db, async (tx) => {
+  const written = await creations(() => retryingTransaction(db, async (tx) => {
     if (options.client) {
       await lockClient(tx, options.client.id);
+      // Under the client's lock: of two identical requests at once, the second finds the first's job here.
+      const kept = options.idempotency && (await findKeptRequest(tx, options.client.id, options.idempotency.key));
+      if (kept) {
+        if (kept.requestDigest !== options.idempotency!.requestDigest) throw idempotencyConflict();
+        return { replayOf: kept.jobId };
+      }
       await assertWithinClientLimits(tx, options.client.id, parsed.accepted, options.client.limits);
+    } else if (options.idempotency) {
+      throw new Error("An Idempotency-Key is kept per client: createJob needs options.client with it");
     }
     await insertJob(tx, {
       id,
@@ -82,6 +98,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
       invalidLines: parsed.invalid,
       invalidCount: parsed.invalidCount,
     });
+    if (options.idempotency) await keepRequest(tx, options.client!.id, options.idempotency.key, options.idempotency.requestDigest, id);
     await copyTasks(tx, parsed.rows);
     await completeTasksFromCache(tx, id, options.cache);
     await markTasksNotFoundFromCache(tx, id, options.cache.sources);
@@ -97,17 +114,42 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     }
     if (options.budget) await countSavedRequests(tx, options.budget, parsed.accepted - queued);
     await options.beforeCommit?.();
-    return queued;
+    return { queued };
   }));
 
+  if (written.replayOf !== undefined) return replayed(db, written.replayOf);
   return {
     id,
     accepted: parsed.accepted,
     duplicates: parsed.duplicates,
     invalid: parsed.invalid,
     invalidCount: parsed.invalidCount,
-    queued,
+    queued: written.queued,
+    replayed: false,
   };
+}
+
+/** The job a key created, as its creation answered it: every field comes from its row, unchanged since. */
+async function replayed(db: Db, jobId: string): Promise<CreatedJob> {
+  const job = await findJob(db, jobId);
+  // Retention expired it between the lookup and now (a day-old key on a day's retention): the key is spent.
+  if (!job) throw new AppError("conflict", "The job this Idempotency-Key created is gone; send the request with a new key.");
+  return {
+    id: job.id,
+    accepted: job.total,
+    duplicates: job.duplicates,
+    invalid: job.invalidLines,
+    invalidCount: job.invalidCount,
+    queued: 0,
+    replayed: true,
+  };
+}
+
+function idempotencyConflict(): AppError {
+  return new AppError(
+    "conflict",
+    "This Idempotency-Key was sent within the last 24 hours with another request (another list or name); use a new key for a new job.",
+  );
 }
 
 function noValidHashes(parsed: Pick<ParsedUpload, "invalid" | "invalidCount">): AppError {

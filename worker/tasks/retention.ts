@@ -1,9 +1,10 @@
 // The daily clean-up, run by graphile-worker's cron (worker/index.ts) once per day across every worker: finished
 // jobs past JOB_RETENTION_DAYS with their tasks, cached reports past REPORT_RETENTION_DAYS that no kept task holds,
-// old not-found answers; and a check that no dead lookup row is left in the queue (the reaper fails their tasks and
+// old not-found answers, idempotency keys past their day; and a check that no dead lookup row is left in the queue (the reaper fails their tasks and
 // deletes them on every heartbeat: one seen here is logged as an error, for the reaper to take).
 import type { Task } from "graphile-worker";
 import type { Db } from "@/lib/db/client";
+import { deleteStaleKeys } from "@/lib/db/queries/idempotency";
 import { countDeadLookups } from "@/lib/db/queries/queue";
 import {
   deleteExpiredJob,
@@ -33,11 +34,12 @@ export interface RetentionRun {
   tasks: number;
   reports: number;
   notFound: number;
+  idempotencyKeys: number;
   deadLookups: number;
 }
 
 export async function runRetention(db: Db, settings: RetentionSettings): Promise<RetentionRun> {
-  const run: RetentionRun = { jobs: 0, tasks: 0, reports: 0, notFound: 0, deadLookups: 0 };
+  const run: RetentionRun = { jobs: 0, tasks: 0, reports: 0, notFound: 0, idempotencyKeys: 0, deadLookups: 0 };
 
   // First mark every job due (each then reads as gone), then delete the marked ones, a range of tasks at a time.
   // A run a crash interrupted left its marked jobs behind: the next run finishes them.
@@ -64,6 +66,12 @@ export async function runRetention(db: Db, settings: RetentionSettings): Promise
   do {
     deleted = await deleteStaleNotFound(db, settings.reportDays, BATCH);
     run.notFound += deleted;
+  } while (deleted === BATCH);
+
+  // Keys past their day answer nothing any more (findKeptRequest reads only fresh ones): kept only until this run.
+  do {
+    deleted = await deleteStaleKeys(db, BATCH);
+    run.idempotencyKeys += deleted;
   } while (deleted === BATCH);
 
   run.deadLookups = await countDeadLookups(db);

@@ -125,3 +125,23 @@ export const jobCountDeltas = pgTable(
 
 export type Job = typeof jobs.$inferSelect;
 export type Task = typeof tasks.$inferSelect;
+
+/**
+ * An `Idempotency-Key` a client sent with a job it created (POST /api/jobs): the same key from the same client within
+ * IDEMPOTENCY_WINDOW_HOURS answers that job again, or 409 for another body. The answer itself is not stored: it is
+ * made again from the job's row, the same every time.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    clientId: text("client_id").notNull(),
+    key: text().notNull(),
+    // SHA-256 of what was asked: the body (a multipart body's file), and the name given beside it.
+    requestDigest: text("request_digest").notNull(),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
+);
