@@ -7,7 +7,7 @@ import type { RequestLimits } from "@/lib/budget/limits";
 import { acquireRequestSlot } from "@/lib/budget/slot";
 import type { Db } from "@/lib/db/client";
 import { takeLease } from "@/lib/db/queries/leases";
-import { findFreshReport, isRecentlyNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
+import { findFreshReport, recentNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
 import { hasPendingTasks } from "@/lib/db/queries/tasks";
 import { isConnectionLoss } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
@@ -128,7 +128,7 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
 async function answerFromCache(deps: LookupDeps, hash: string): Promise<Outcome | null> {
   const report = await findFreshReport(deps.db, hash, deps.cache);
   if (report) return { kind: "completed", report, source: report.source, fromCache: true };
-  if (await isRecentlyNotFound(deps.db, hash, deps.cache.sources)) return { kind: "not_found", fromCache: true };
+  if (await recentNotFound(deps.db, hash, deps.cache.sources)) return { kind: "not_found", fromCache: true };
   return null;
 }
 

@@ -33,9 +33,10 @@ export async function findFreshReport(db: Executor, hash: string, policy: CacheP
   return report ?? null;
 }
 
-export async function isRecentlyNotFound(db: Executor, hash: string, sources: readonly VirusTotalSource[]) {
+/** When VirusTotal last answered "not found" for this name, if within NOT_FOUND_TTL_HOURS; else null. */
+export async function recentNotFound(db: Executor, hash: string, sources: readonly VirusTotalSource[]): Promise<Date | null> {
   const [row] = await db
-    .select({ hash: notFoundHashes.hash })
+    .select({ checkedAt: notFoundHashes.checkedAt })
     .from(notFoundHashes)
     .where(
       and(
@@ -44,8 +45,9 @@ export async function isRecentlyNotFound(db: Executor, hash: string, sources: re
         inArray(notFoundHashes.source, [...sources]),
       ),
     )
+    .orderBy(desc(notFoundHashes.checkedAt))
     .limit(1);
-  return row !== undefined;
+  return row?.checkedAt ?? null;
 }
 
 /** Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. */
