@@ -1,0 +1,118 @@
+// The client's side of the HTTP exchange, against a stand-in server that answers what each test scripts: which
+// requests are sent again, with which key, and how a refusal reads. The real server is the e2e suite's (cli.spec.ts).
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { HashscanApi } from "./api-client";
+import { ApiError } from "./errors";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+/**
+ * A server that answers the scripted answers in turn (the last one again once they run out), and the client pointed at
+ * it, waiting for nothing between tries. `answers` can depend on the server's origin, known once it listens.
+ */
+async function scripted(answers: Answer[] | ((origin: string) => Answer[]), token: string | null = null) {
+  const seen: Seen[] = [];
+  const slept: number[] = [];
+  let script: Answer[] = [];
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      seen.push({ method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
+      const answer = script[Math.min(seen.length - 1, script.length - 1)];
+      const html = typeof answer.body === "string";
+      response.writeHead(answer.status, { "content-type": html ? "text/html" : "application/json", ...answer.headers });
+      response.end(answer.body === undefined ? "" : html ? answer.body : JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  script = typeof answers === "function" ? answers(origin) : answers;
+  const api = new HashscanApi({ server: origin, token }, async (ms) => void slept.push(ms));
+  return { api, seen, slept, origin };
+}
+
+const ID = "AbCdEfGhIjKlMnOpQrSt_-";
+const created = (origin: string) => ({
+  id: ID,
+  url: `${origin}/jobs/${ID}`,
+  statusUrl: `${origin}/api/jobs/${ID}`,
+  accepted: 1,
+  duplicates: 0,
+  invalid: [],
+  invalidCount: 0,
+  manageToken: "m".repeat(43),
+});
+const list = new TextEncoder().encode("b214da9f6b0d6e6de5090b3f9672defe\n");
+const unavailable = { status: 503, body: { error: { code: "unavailable", message: "The database is unavailable; try again shortly." } }, headers: { "retry-after": "3" } };
+
+describe("HashscanApi.createJob", () => {
+  it("sends the list as text with the name, a bearer token and an Idempotency-Key, and the same key again after a 503", async () => {
+    const { api, seen, slept, origin } = await scripted((at) => [unavailable, unavailable, { status: 201, body: created(at) }], "secret-token-0123456789");
+    const body = created(origin);
+    expect(await api.createJob(list, "triage 7")).toEqual(body);
+    expect(seen).toHaveLength(3);
+    for (const request of seen) {
+      expect(request).toMatchObject({ method: "POST", url: "/api/jobs?name=triage%207", body: "b214da9f6b0d6e6de5090b3f9672defe\n" });
+      expect(request.headers).toMatchObject({ "content-type": "text/plain", authorization: "Bearer secret-token-0123456789" });
+    }
+    const keys = new Set(seen.map((request) => request.headers["idempotency-key"]));
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The server's Retry-After, not the client's own delays.
+    expect(slept).toEqual([3000, 3000]);
+  });
+
+  it("gives up after three tries, with the server's own words", async () => {
+    const { api, seen, slept } = await scripted([unavailable]);
+    const error = await api.createJob(list, null).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 503, code: "unavailable", message: expect.stringMatching(/refused \(503 unavailable\): The database is unavailable; try again shortly\.$/) });
+    expect(seen).toHaveLength(3);
+    expect(slept).toHaveLength(2);
+  });
+
+  it("never asks again after a refusal that would only be refused again", async () => {
+    const { api, seen } = await scripted([
+      { status: 401, body: { error: { code: "unauthorized", message: "This API needs a token." } } },
+    ]);
+    const error = (await api.createJob(list, null).catch((e: unknown) => e)) as ApiError;
+    expect(error.message).toMatch(/refused \(401 unauthorized\): This API needs a token\. \(pass --token, or set HASHSCAN_TOKEN\)$/);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe("HashscanApi reads", () => {
+  it("says when an answer is not the API's: a proxy's error page, JSON of another shape", async () => {
+    const { api, seen, slept } = await scripted([{ status: 502, body: "<html>Bad Gateway</html>" }]);
+    expect(await api.status().catch((e: Error) => e.message)).toMatch(/answered HTTP 502 Bad Gateway$/);
+    expect(seen).toHaveLength(3);
+    expect(slept).toEqual([1000, 2000]);
+
+    const other = await scripted([{ status: 200, body: { hello: "world" } }]);
+    expect(await other.api.status().catch((e: Error) => e.message)).toMatch(/answer is not what this client expects/);
+  });
+
+  it("follows no redirect, and says where it points", async () => {
+    const { api, seen } = await scripted([{ status: 301, headers: { location: "https://hashscan.example/api/status" } }]);
+    expect(await api.status().catch((e: Error) => e.message)).toMatch(/ redirects to https:\/\/hashscan\.example: pass that as --server$/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("revalidates a report with If-None-Match and reads a 304 as unchanged", async () => {
+    const { api, seen } = await scripted([{ status: 304, headers: { etag: 'W/"7"' } }]);
+    expect(await api.report(ID, { limit: "1" }, 'W/"7"')).toBeNull();
+    expect(seen[0]).toMatchObject({ url: `/api/jobs/${ID}?limit=1`, headers: { "if-none-match": 'W/"7"' } });
+    expect(seen[0].headers.authorization).toBeUndefined();
+  });
+});
