@@ -125,6 +125,8 @@ async function assembleReport(db: Db, id: string, known: Job | null, query: Repo
         readChangeHorizon(tx),
         since ? null : listTaskPage(tx, id, { filter: plan.filter, order: plan.order, after: plan.after, limit: limit + 1 }),
       ]);
+      // No such job is a 404 whatever the cursor says (as when the job was read first): nothing more to read.
+      if (!current && !known) return null;
       if (since && BigInt(since.from) > BigInt(horizon)) {
         throw new AppError("invalid_parameter", "since is not a changeCursor this API returned");
       }
@@ -135,7 +137,7 @@ async function assembleReport(db: Db, id: string, known: Job | null, query: Repo
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
-  if (!snapshot.job) return null;
+  if (!snapshot?.job) return null;
   const { state, rows, horizon, window } = snapshot;
   const current = snapshot.job;
   const hasMore = rows.length > limit;

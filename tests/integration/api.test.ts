@@ -168,6 +168,36 @@ describe("GET /api/jobs/{id}", () => {
       body: { error: { code: "not_found" } },
     });
   });
+
+  it("answers 404 for an unknown job whatever its change cursor, as before the reads were pipelined", async () => {
+    // A well-formed cursor from past the horizon: on a job that exists, a 400; on none, there is no job to speak of.
+    const since = Buffer.from("c999999999999").toString("base64url");
+    expect(await errorOf(await get("AAAAAAAAAAAAAAAAAAAAAA", `?since=${since}`))).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+    const created = await (await post(md5, "text/plain")).json();
+    expect(await errorOf(await get(created.id, `?since=${since}`))).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter" } } });
+  });
+
+  it("answers a read whose pipelined queries fail with one error, no unhandled rejection, and a pool still in use", async () => {
+    const created = await (await post(md5, "text/plain")).json();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    // The counts' table gone for a moment: one query of the batch fails, those sent beside it meet an aborted transaction.
+    await t.sql`alter table job_count_deltas rename to job_count_deltas_away`;
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await get(created.id, "?limit=5")).status).toBe(500);
+        const revalidated = await GET(new Request(`${BASE}/api/jobs/${created.id}`, { headers: { "if-none-match": 'W/"x"' } }), { params: Promise.resolve({ id: created.id }) });
+        expect(revalidated.status).toBe(500);
+      }
+    } finally {
+      await t.sql`alter table job_count_deltas_away rename to job_count_deltas`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    expect((await get(created.id)).status).toBe(200);
+  });
 });
 
 describe("revalidation and export", () => {
