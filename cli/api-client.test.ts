@@ -116,3 +116,64 @@ describe("HashscanApi reads", () => {
     expect(seen[0].headers.authorization).toBeUndefined();
   });
 });
+
+describe("HashscanApi against a hostile server", () => {
+  it("stops reading an answer past its size limit instead of holding it all", async () => {
+    // An answer that never ends: before the limit, the client read it until its 60 s timeout, holding every byte.
+    server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const more = () => {
+        while (response.write(chunk)) if (response.destroyed) return;
+        response.once("drain", more);
+      };
+      response.on("close", () => response.removeAllListeners("drain"));
+      more();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const api = new HashscanApi({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: null }, async () => {});
+    const error = (await api.status().catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.message).toMatch(/answer is larger than \d+ MB/);
+    expect(error.transient).toBe(false);
+    server.closeAllConnections();
+  }, 20_000);
+
+  it("refuses an answer declared larger than the limit before reading it", async () => {
+    const { api, seen } = await scripted([{ status: 201, body: {}, headers: { "content-length": String(2 ** 40) } }]);
+    const error = (await api.createJob(list, null).catch((e: unknown) => e)) as ApiError;
+    expect(error.message).toMatch(/answer is larger than \d+ MB/);
+    expect(seen).toHaveLength(1); // not taken for "no answer": the list is not sent again
+    server!.closeAllConnections();
+  });
+
+  it("takes no job id, URL or manage token that would drive a terminal", async () => {
+    for (const change of [{ id: "\u001b]0;owned\u0007AbCdEfGhIjKlMn" }, { url: "http://x.test/jobs/\u001b[2J" }, { manageToken: "m\r\u001b[31m" }, { statusUrl: "http://x.test/\u202e" }]) {
+      const { api } = await scripted((at) => [{ status: 201, body: { ...created(at), ...change } }]);
+      const error = (await api.createJob(list, null).catch((e: unknown) => e)) as ApiError;
+      expect(error, JSON.stringify(change)).toBeInstanceOf(ApiError);
+      expect(error.message).toMatch(/not what this client expects/);
+    }
+  });
+
+  it("shows a refusal's words without control characters, and not at any length", async () => {
+    const { api } = await scripted([{ status: 400, body: { error: { code: "bad\u001b[0m", message: `fine\rhashscan: all good \u202e${"x".repeat(100_000)}` } } }]);
+    const error = (await api.status().catch((e: unknown) => e)) as ApiError;
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(error.message.length).toBeLessThan(2000);
+  });
+
+  it("says a redirect to an address that is no URL as such, not as an unexpected error", async () => {
+    const { api } = await scripted([{ status: 302, headers: { location: "http://[::1" } }]);
+    const error = await api.status().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).message).toMatch(/redirects/);
+  });
+
+  it("reads a 204 as an answer that is not the API's, not as no answer to send again", async () => {
+    const { api, seen } = await scripted([{ status: 204 }]);
+    const error = (await api.createJob(list, null).catch((e: unknown) => e)) as ApiError;
+    expect(error.message).toMatch(/not JSON/);
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { z } from "zod";
 import {
   createJobResponseSchema,
+  isJobId,
   jobReportSchema,
   serviceStatusSchema,
   type CreateJobResponse,
@@ -13,9 +14,31 @@ import {
 } from "@/lib/jobs/api-schema";
 import type { Connection } from "./args";
 import { ApiError } from "./errors";
+import { cell } from "./format";
 
 // Not yet in lib/jobs/api-schema.ts: the envelope every route answers an error with (lib/api/respond.ts).
 const errorEnvelopeSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+// A submission's id, links and token are printed as they came, on stdout and stderr: from whatever --server points
+// at, they must be what our server sends (ids and tokens base64url, links without control characters), never
+// escape sequences for the terminal.
+const shownAsIs = (text: string) => cell(text) === text;
+const createdJobSchema = createJobResponseSchema.extend({
+  id: z.string().refine(isJobId, "not a job id"),
+  url: createJobResponseSchema.shape.url.refine(shownAsIs, "holds control characters"),
+  statusUrl: createJobResponseSchema.shape.statusUrl.refine(shownAsIs, "holds control characters"),
+  manageToken: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "not a manage token"),
+});
+
+/**
+ * The most of an answer held in memory: a 1,000-row report page or a submission's 1,000 invalid lines is a few MB at
+ * most. An answer past it is a server gone wrong (or hostile), refused as it arrives instead of read to the end.
+ */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** Of a refusal's message, what is worth showing. */
+const MAX_MESSAGE_CHARS = 500;
+/** Statuses whose answer has no body (a Response with one cannot be made). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** Waits before the second and third tries; a 503's Retry-After is taken instead, up to MAX_RETRY_AFTER_MS. */
 const RETRY_DELAYS_MS = [1000, 2000];
@@ -66,7 +89,7 @@ export class HashscanApi {
       body: zipped ? new Uint8Array(gzipSync(list)) : list,
       timeoutMs: CREATE_TIMEOUT_MS,
     });
-    return this.read(response, createJobResponseSchema);
+    return this.read(response, createdJobSchema);
   }
 
   /** GET /api/jobs/{id} with `query`; with `etag`, null when the job has not changed since (304). */
@@ -129,10 +152,11 @@ export class HashscanApi {
         // Followed, a redirect would resend the list, and the token, wherever it points: said instead.
         redirect: "manual",
       });
-      if (!stream) {
-        // The body is read under the same timeout; a streamed one is read by its consumer, as fast as it writes.
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        response = new Response(response.status === 304 ? null : bytes, response);
+      if (!stream || !response.ok) {
+        // The body is read under the same timeout; a streamed one is read by its consumer, as fast as it writes (a
+        // refusal's is read here: it is only ever a message).
+        const bytes = await this.readCapped(response);
+        response = new Response(NULL_BODY_STATUSES.has(response.status) ? null : bytes, response);
       }
     } catch (error) {
       throw error instanceof ApiError ? error : this.unreachable(error, controller.signal.reason);
@@ -142,9 +166,34 @@ export class HashscanApi {
     if (response.ok || response.status === 304) return response;
     const location = response.headers.get("location");
     if (response.status >= 300 && response.status < 400 && location) {
-      throw new ApiError(`${this.server} redirects to ${new URL(location, url).origin}: pass that as --server`, response.status);
+      const target = URL.canParse(location, url) ? new URL(location, url).origin : "an address that is not a URL";
+      throw new ApiError(`${this.server} redirects to ${target}: pass that as --server`, response.status);
     }
     throw await this.refusal(response);
+  }
+
+  /** The answer's bytes, refused past MAX_ANSWER_BYTES: declared, or as they arrive (not transient: never sent again). */
+  private async readCapped(response: Response): Promise<Uint8Array<ArrayBuffer>> {
+    const tooLarge = () => new ApiError(`${this.server}'s answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB: is it a Hashscan server?`, response.status);
+    if (Number(response.headers.get("content-length")) > MAX_ANSWER_BYTES) {
+      await response.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    if (!response.body) return new Uint8Array();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_ANSWER_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return new Uint8Array(Buffer.concat(chunks));
   }
 
   private unreachable(error: unknown, abortReason: unknown): ApiError {
@@ -165,11 +214,13 @@ export class HashscanApi {
       // Not the API's own error: a proxy's page, say.
     }
     const { status } = response;
+    // The server's words, shown on one line without control characters (a CR could rewrite what came before).
+    const words = (text: string) => cell(text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text);
     let message = envelope
-      ? `${this.server} refused (${status} ${envelope.error.code}): ${envelope.error.message}`
-      : `${this.server} answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}`;
+      ? `${this.server} refused (${status} ${words(envelope.error.code)}): ${words(envelope.error.message)}`
+      : `${this.server} answered HTTP ${status}${response.statusText ? ` ${words(response.statusText)}` : ""}`;
     if (status === 401) message += " (pass --token, or set HASHSCAN_TOKEN)";
-    return new ApiError(message, status, envelope?.error.code ?? null, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null);
+    return new ApiError(message, status, envelope ? words(envelope.error.code) : null, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null);
   }
 
   private async read<T>(response: Response, schema: z.ZodType<T>): Promise<T> {
