@@ -21,20 +21,23 @@ export async function readJobInput(request: Request, maxHashes: number, options:
   // Parsed off the event loop, into the rows of a job whose id is chosen now.
   const parse = (kind: BodyKind, bytes: Uint8Array) => readJobBodyOffThread({ kind, bytes, jobId: newJobId(), maxHashes, digest: options.digest });
   // The same list under another name is another request; a multipart body is known by its file, not its boundary.
-  const submitted = (upload: JobInput & { upload: unknown }, digest: string | undefined): SubmittedInput =>
-    digest === undefined ? upload : { ...upload, requestDigest: createHash("sha256").update(`${digest}\n${JSON.stringify(upload.name ?? null)}`).digest("hex") };
+  // How the bytes are read is part of it: the same bytes as JSON and as text are two different lists.
+  const submitted = (kind: BodyKind, upload: JobInput & { upload: unknown }, digest: string | undefined): SubmittedInput =>
+    digest === undefined
+      ? upload
+      : { ...upload, requestDigest: createHash("sha256").update(`${kind}\n${digest}\n${JSON.stringify(upload.name ?? null)}`).digest("hex") };
 
   switch (mediaType) {
     case "application/json": {
       const { upload, name, digest } = await parse("json", await readLimited(request));
-      return submitted({ upload, name: name ?? null }, digest);
+      return submitted("json", { upload, name: name ?? null }, digest);
     }
     case "text/plain":
     case "application/x-www-form-urlencoded": {
       // `curl --data-binary @file` sends the file as x-www-form-urlencoded: the body is the list itself.
       const name = parseName(queryName);
       const { upload, digest } = await parse("text", await readLimited(request));
-      return submitted({ upload, name }, digest);
+      return submitted("text", { upload, name }, digest);
     }
     case "multipart/form-data": {
       const bytes = await readLimited(request);
@@ -50,7 +53,7 @@ export async function readJobInput(request: Request, maxHashes: number, options:
       const formName = form.get("name");
       const name = parseName(typeof formName === "string" ? formName : queryName);
       const { upload, digest } = await parse("text", new Uint8Array(await file.arrayBuffer()));
-      return submitted({ upload, name }, digest);
+      return submitted("text", { upload, name }, digest);
     }
     default:
       throw new AppError(

@@ -103,6 +103,20 @@ describe("Idempotency-Key", () => {
     expect((await submit(form("other"), { key: "multi", type: "multipart" })).status).toBe(409);
   });
 
+  it("knows a JSON body from the same bytes sent as text: another request (another job's rows), 409", async () => {
+    // As text, these bytes are two hashes and two lines without one; as JSON, two hashes named "n".
+    const [a, b] = hashes(2).split("\n");
+    const bytes = `{"hashes": [\n"${a}",\n"${b}"],\n"name": "n"}`;
+    const address = "198.51.100.40";
+    const json = await submit(bytes, { key: "kind", address, type: "application/json" });
+    expect(json.status).toBe(201);
+    expect((await json.json()).invalidCount).toBe(0);
+    const text = await submit(bytes, { key: "kind", address, query: "?name=n" });
+    expect(text.status).toBe(409);
+    // Each still answers its own under a key of its own.
+    expect((await (await submit(bytes, { key: "kind-text", address, query: "?name=n" })).json()).invalidCount).toBe(2);
+  });
+
   it("answers a replay to a client past its job limit, which a new request is refused", async () => {
     const address = "198.51.100.20";
     const list = hashes(1);
