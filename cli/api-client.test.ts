@@ -177,3 +177,33 @@ describe("HashscanApi against a hostile server", () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe("HashscanApi.exportBody", () => {
+  it("gives up an export whose server stops sending, instead of waiting for ever", async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/csv" });
+      response.write("hash,status\r\n"); // and nothing more, the connection left open
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const api = new HashscanApi({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: null }, async () => {}, 300);
+    const body = await api.exportBody(ID, "csv");
+    const error = await new Response(body).text().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).message).toMatch(/stopped sending the answer for 0\.3 s/);
+    server.closeAllConnections();
+  });
+
+  it("streams an export that keeps coming, however slowly it is read", async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/csv" });
+      response.end("hash,status\r\nb214da9f6b0d6e6de5090b3f9672defe,completed\r\n");
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const api = new HashscanApi({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: null }, async () => {}, 200);
+    const reader = (await api.exportBody(ID, "csv")).getReader();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a reader slower than the timeout
+    let text = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).toBe("hash,status\r\nb214da9f6b0d6e6de5090b3f9672defe,completed\r\n");
+  });
+});

@@ -58,7 +58,7 @@ interface Attempt {
   headers?: Record<string, string>;
   body?: Uint8Array<ArrayBuffer>;
   timeoutMs: number;
-  /** For a streamed body: the timeout covers the wait for the headers only. */
+  /** For a streamed body: the timeout covers the wait for the headers, then each wait for more of the body. */
   stream?: boolean;
 }
 
@@ -66,6 +66,7 @@ export class HashscanApi {
   constructor(
     private readonly connection: Connection,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly readTimeoutMs = READ_TIMEOUT_MS,
   ) {}
 
   get server(): string {
@@ -97,7 +98,7 @@ export class HashscanApi {
     const response = await this.send({
       path: `/api/jobs/${encodeURIComponent(id)}?${new URLSearchParams(query)}`,
       headers: etag ? { "if-none-match": etag } : {},
-      timeoutMs: READ_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
     });
     if (response.status === 304) return null;
     return { report: await this.read(response, jobReportSchema), etag: response.headers.get("etag") };
@@ -107,7 +108,7 @@ export class HashscanApi {
   async exportBody(id: string, format: ExportFormat): Promise<ReadableStream<Uint8Array>> {
     const response = await this.send({
       path: `/api/jobs/${encodeURIComponent(id)}/export?format=${format}`,
-      timeoutMs: READ_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
       stream: true,
     });
     const type = response.headers.get("content-type") ?? "";
@@ -119,7 +120,7 @@ export class HashscanApi {
   }
 
   async status(): Promise<ServiceStatus> {
-    return this.read(await this.send({ path: "/api/status", timeoutMs: READ_TIMEOUT_MS }), serviceStatusSchema);
+    return this.read(await this.send({ path: "/api/status", timeoutMs: this.readTimeoutMs }), serviceStatusSchema);
   }
 
   private async send(attempt: Attempt): Promise<Response> {
@@ -163,6 +164,7 @@ export class HashscanApi {
     } finally {
       clearTimeout(timer);
     }
+    if (stream && response.ok && response.body) return new Response(this.stallGuarded(response.body, controller, timeoutMs), response);
     if (response.ok || response.status === 304) return response;
     const location = response.headers.get("location");
     if (response.status >= 300 && response.status < 400 && location) {
@@ -170,6 +172,34 @@ export class HashscanApi {
       throw new ApiError(`${this.server} redirects to ${target}: pass that as --server`, response.status);
     }
     throw await this.refusal(response);
+  }
+
+  /**
+   * A streamed body whose request is given up once the server sends nothing for `idleMs` while more is wanted (a
+   * stalled server, a connection gone half-open, held the client for ever). Only waits for the server count: a
+   * slow reader (stdout piped into a pager) is not the server stalling.
+   */
+  private stallGuarded(body: ReadableStream<Uint8Array>, controller: AbortController, idleMs: number): ReadableStream<Uint8Array> {
+    const reader = body.getReader();
+    const stalled = () => new ApiError(`${this.server} stopped sending the answer for ${idleMs / 1000} s`);
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (out) => {
+          const timer = setTimeout(() => controller.abort(stalled()), idleMs);
+          try {
+            const { done, value } = await reader.read();
+            if (done) out.close();
+            else out.enqueue(value);
+          } catch (error) {
+            throw controller.signal.reason instanceof ApiError ? controller.signal.reason : error;
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+        cancel: (reason) => reader.cancel(reason),
+      },
+      { highWaterMark: 0 },
+    );
   }
 
   /** The answer's bytes, refused past MAX_ANSWER_BYTES: declared, or as they arrive (not transient: never sent again). */
