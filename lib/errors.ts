@@ -1,33 +1,48 @@
 // The one error type the API answers with: a stable code, an HTTP status, and a message safe to show a user.
 
-export type AppErrorCode =
-  | "invalid_json"
-  | "invalid_parameter"
-  | "no_valid_hashes"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "internal"
-  | "unavailable";
+import { z } from "zod";
 
-const STATUS: Record<AppErrorCode, number> = {
-  invalid_json: 400,
-  invalid_parameter: 400,
-  no_valid_hashes: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
+/** Every code the API answers errors with; stable, for scripts to switch on. */
+export const appErrorCodeSchema = z.enum([
+  "invalid_json",
+  "invalid_parameter",
+  "no_valid_hashes",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "internal",
+  "unavailable",
+]);
+export type AppErrorCode = z.infer<typeof appErrorCodeSchema>;
+
+/** Each code's HTTP status, and what it means to the caller (the API reference lists these). */
+export const ERROR_CODES: Record<AppErrorCode, { status: number; meaning: string }> = {
+  invalid_json: { status: 400, meaning: "The JSON body does not parse." },
+  invalid_parameter: { status: 400, meaning: "A query parameter, header or body field is malformed, or the upload was cut off." },
+  no_valid_hashes: { status: 400, meaning: "The input holds no MD5, SHA-1 or SHA-256 hash." },
+  unauthorized: { status: 401, meaning: "API_TOKENS is set and the request has no Authorization: Bearer token, or an unknown one." },
+  forbidden: { status: 403, meaning: "The job's manage token is missing or wrong, or a browser sent the request from another site." },
+  not_found: { status: 404, meaning: "No such job, or no fresh cached report of that file." },
+  conflict: { status: 409, meaning: "The job was cancelled (retry), or the Idempotency-Key was used for another request." },
+  payload_too_large: { status: 413, meaning: "The upload, or the number of hashes, is past a limit." },
+  unsupported_media_type: { status: 415, meaning: "The Content-Type or Content-Encoding of the body is not one the API reads." },
+  rate_limited: { status: 429, meaning: "The client is past its per-client limits; Retry-After says when to try again." },
+  internal: { status: 500, meaning: "A bug on our side; the detail is in the server's log, not in the answer." },
+  unavailable: { status: 503, meaning: "The database does not answer, or too many exports are running; try again shortly." },
 };
+
+/** The body of every error answer. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: appErrorCodeSchema,
+    message: z.string().describe("What went wrong, safe to show a user; its wording may change, the code does not."),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export class AppError extends Error {
   readonly status: number;
@@ -40,7 +55,7 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = "AppError";
-    this.status = STATUS[code];
+    this.status = ERROR_CODES[code].status;
   }
 }
 

@@ -1,11 +1,12 @@
-import { AppError, causeOf, toAppError } from "@/lib/errors";
+import { AppError, causeOf, toAppError, type ErrorBody } from "@/lib/errors";
 import { log } from "@/lib/log";
 
 export function errorResponse(error: AppError): Response {
   const headers = new Headers();
   if (error.code === "unauthorized") headers.set("www-authenticate", 'Bearer realm="hashscan"');
   if (error.retryAfterSeconds !== undefined) headers.set("retry-after", String(error.retryAfterSeconds));
-  return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers });
+  const body = { error: { code: error.code, message: error.message } } satisfies ErrorBody;
+  return Response.json(body, { status: error.status, headers });
 }
 
 /** Runs a route body; anything thrown becomes `{"error":{"code","message"}}`, internals go to the log only. */
