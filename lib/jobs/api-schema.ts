@@ -84,20 +84,22 @@ export const hashReportSchema = jobResultSchema.omit({ position: true }).extend(
 
 export const jobReportSchema = z.object({
   id: z.string(),
-  name: z.string().nullable(),
-  createdAt: z.iso.datetime(),
+  name: z.string().nullable().describe("The name given at submission."),
+  createdAt: z.iso.datetime().describe("When the job was submitted."),
   status: jobStatusSchema.describe("queued: nothing final yet; running; completed: nothing pending; cancelled."),
   source: sourceSchema.describe("Who answers the job's lookups: VirusTotal, or the simulator when no VT_API_KEY is set."),
-  counts: z.object({
-    total: z.number().int(),
-    pending: z.number().int(),
-    completed: z.number().int(),
-    notFound: z.number().int(),
-    failed: z.number().int(),
-    cancelled: z.number().int(),
-  }),
-  duplicates: z.number().int(),
-  invalidCount: z.number().int(),
+  counts: z
+    .object({
+      total: z.number().int(),
+      pending: z.number().int(),
+      completed: z.number().int(),
+      notFound: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+    })
+    .describe("The job's distinct hashes, in all and by status."),
+  duplicates: z.number().int().describe("Repeats dropped at submission."),
+  invalidCount: z.number().int().describe("Lines without a hash."),
   pause: pauseSchema.nullable().describe("Why lookups are held, while they are."),
   estimatedCompletion: z.iso
     .datetime()
@@ -206,9 +208,9 @@ export const serviceStatusSchema = z.object({
       z.object({
         id: z.string().describe("The worker pool's id."),
         concurrency: z.number().int().describe("Lookups it runs at once."),
-        startedAt: z.iso.datetime(),
-        lastBeatAt: z.iso.datetime(),
-        heartbeatAgeSeconds: z.number().int(),
+        startedAt: z.iso.datetime().describe("When the pool started."),
+        lastBeatAt: z.iso.datetime().describe("Its last heartbeat."),
+        heartbeatAgeSeconds: z.number().int().describe("Seconds since lastBeatAt."),
       }),
     )
     .describe("Live worker pools: how many lookups each runs at once, and how recently each was heard."),

@@ -15,7 +15,7 @@ import {
 } from "@/lib/db/queries/tasks";
 import { retryingTransaction } from "@/lib/db/retry";
 import { AppError } from "@/lib/errors";
-import { isJobId } from "./api-schema";
+import { isJobId, type CancelResult, type RetryResult } from "./api-schema";
 
 const noSuchJob = (id: string) => new AppError("not_found", `No job with id ${JSON.stringify(id)}.`);
 
@@ -31,7 +31,7 @@ const manages = concurrencyLimit(2);
  * It holds the key space's lock (no lookup row can be added meanwhile), then the queue rows in key order, and
  * decides "wanted" in a statement that runs after: a job created just before has committed its tasks by then.
  */
-export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number }> {
+export async function cancelJob(db: Db, id: string): Promise<CancelResult> {
   if (!isJobId(id)) throw noSuchJob(id);
   const seen = await findJob(db, id);
   if (!seen) throw noSuchJob(id);
@@ -53,7 +53,7 @@ export async function cancelJob(db: Db, id: string): Promise<{ cancelled: number
   }));
 }
 
-export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: number): Promise<{ retried: number }> {
+export async function retryFailedTasks(db: Db, id: string, lookupMaxAttempts: number): Promise<RetryResult> {
   if (!isJobId(id)) throw noSuchJob(id);
   const seen = await findJob(db, id);
   if (!seen) throw noSuchJob(id);

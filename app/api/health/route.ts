@@ -6,13 +6,14 @@ import { getDb } from "@/lib/db/client";
 import { newestHeartbeatAge } from "@/lib/db/queries/worker-pools";
 import { AppError } from "@/lib/errors";
 import { env } from "@/lib/env";
+import type { Health } from "@/lib/jobs/api-schema";
 
 const DATABASE_TIMEOUT_MS = 3000;
 
 export async function GET() {
   return respond(async () => {
     const age = await withinTimeout(newestHeartbeatAge(getDb()), DATABASE_TIMEOUT_MS);
-    const body = {
+    const body: Health = {
       status: "ok",
       database: "ok",
       worker: {
