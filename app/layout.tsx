@@ -40,6 +40,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <nav aria-label="Main" className="ml-auto flex items-center gap-1">
               <NavLink href="/">Submit</NavLink>
               <NavLink href="/queue">Queue</NavLink>
+              <NavLink href="/api/docs">API</NavLink>
             </nav>
           </div>
         </header>
