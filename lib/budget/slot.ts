@@ -1,9 +1,10 @@
 // Claiming one VirusTotal request from the budget shared by every worker process, on any host, through Postgres:
 // a sliding per-minute window, UTC-day and UTC-month counters, the pause, and the order in which lookups turned
 // away by the window come back. Every claim on a budget holds its advisory lock, so two processes can never both
-// take the last slot; every time it checks or records is the time after that lock.
+// take the last slot; every time it checks or records is the time after that lock. The lock is held for one
+// statement and the commit: the claim is sent with it (pipelined), and a free request is recorded by that statement.
 import type { Db } from "@/lib/db/client";
-import { getActivePause, lockBudget, readBudgetState, recordRequest, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
+import { claimRequest, lockBudget, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
 import type { PauseCause } from "@/lib/db/schema";
 import { effectiveWindowMs, slotIntervalMs, type RequestLimits } from "./limits";
 import type { Pause } from "./pauses";
@@ -20,17 +21,17 @@ export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } |
  */
 export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits, calledBack = false): Promise<Slot> {
   return db.transaction(async (tx) => {
-    const at = await lockBudget(tx, budget);
-    const pause = await getActivePause(tx, budget, at);
+    // Sent together: the claim runs as soon as the lock is granted, without a round trip to us in between.
+    const [, claim] = await Promise.all([lockBudget(tx, budget), claimRequest(tx, budget, limits, effectiveWindowMs(limits))]);
+    if (claim.granted) return { granted: true };
+    const { pause } = claim;
     if (pause) return { granted: false, until: pause.until, cause: pause.cause, reason: pause.reason };
 
-    const windowMs = effectiveWindowMs(limits);
-    const state = await readBudgetState(tx, budget, at, windowMs, limits.perMinute);
-    const decision = decideSlot(state, limits, calledBack);
+    const decision = decideSlot(claim.state, limits, calledBack);
     switch (decision.kind) {
       case "grant":
-        await recordRequest(tx, budget, at, windowMs);
-        return { granted: true };
+        // claimRequest records exactly the requests decideSlot grants: a free one never reaches here.
+        throw new Error(`budget ${budget}: the claim and decideSlot disagree on a free request`);
       case "pause":
         await startPause(tx, budget, decision.pause);
         return { granted: false, ...decision.pause };
