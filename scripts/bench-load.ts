@@ -414,7 +414,7 @@ function timelineOf(origin: number, end: number, events: Events) {
 }
 
 /** The most requests in any 60-second window, the simulator's rule: a request counts while it is under 60 s old. */
-function busiestWindow(sortedTimes: number[]): number {
+export function busiestWindow(sortedTimes: number[]): number {
   let busiest = 0;
   for (let i = 0, j = 0; i < sortedTimes.length; i++) {
     while (sortedTimes[i] - sortedTimes[j] >= WINDOW_MS) j++;
