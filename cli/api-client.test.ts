@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashscanApi } from "./api-client";
 import { ApiError } from "./errors";
+import { ProgressReporter } from "./progress";
+import { waitForJob } from "./wait";
 
 interface Seen {
   method: string;
@@ -206,4 +208,31 @@ describe("HashscanApi.exportBody", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
     expect(text).toBe("hash,status\r\nb214da9f6b0d6e6de5090b3f9672defe,completed\r\n");
   });
+});
+
+describe("waiting with a deadline", () => {
+  it("gives up a poll at the deadline once it has a report: a server that stops answering holds --timeout no longer", async () => {
+    const pending = {
+      id: ID, name: null, createdAt: "2026-03-01T10:00:00.000Z", status: "running", source: "simulator",
+      counts: { total: 2, pending: 1, completed: 1, notFound: 0, failed: 0, cancelled: 0 }, duplicates: 0, invalidCount: 0,
+      pause: null, estimatedCompletion: null, estimateIsLowerBound: false, results: [], nextCursor: null, changeCursor: "c",
+      moreChanges: false,
+    };
+    let polls = 0;
+    // The first poll answered, every later one taken and never answered.
+    server = createServer((_request, response) => {
+      if (polls++ === 0) response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(pending));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const api = new HashscanApi({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: null });
+    const started = Date.now();
+    const progress = new ProgressReporter({ write: () => true });
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+    const last = await waitForJob(api, ID, { deadline: started + 500, progress, sleep });
+    expect(last.counts.pending).toBe(1);
+    expect(polls).toBeGreaterThan(1);
+    // Before, the poll past the first waited out its 60 s timeout, and two more tries.
+    expect(Date.now() - started).toBeLessThan(3000);
+    server.closeAllConnections();
+  }, 10_000);
 });

@@ -58,6 +58,8 @@ interface Attempt {
   headers?: Record<string, string>;
   body?: Uint8Array<ArrayBuffer>;
   timeoutMs: number;
+  /** Date.now() past which no try is made or waited for (a wait's --timeout): tries end there, whatever timeoutMs says. */
+  until?: number | null;
   /** For a streamed body: the timeout covers the wait for the headers, then each wait for more of the body. */
   stream?: boolean;
 }
@@ -93,12 +95,21 @@ export class HashscanApi {
     return this.read(response, createdJobSchema);
   }
 
-  /** GET /api/jobs/{id} with `query`; with `etag`, null when the job has not changed since (304). */
-  async report(id: string, query: Record<string, string>, etag?: string): Promise<{ report: JobReport; etag: string | null } | null> {
+  /**
+   * GET /api/jobs/{id} with `query`; with `etag`, null when the job has not changed since (304). With `until`, given up
+   * (no answer) at that moment.
+   */
+  async report(
+    id: string,
+    query: Record<string, string>,
+    etag?: string,
+    until?: number | null,
+  ): Promise<{ report: JobReport; etag: string | null } | null> {
     const response = await this.send({
       path: `/api/jobs/${encodeURIComponent(id)}?${new URLSearchParams(query)}`,
       headers: etag ? { "if-none-match": etag } : {},
       timeoutMs: this.readTimeoutMs,
+      until,
     });
     if (response.status === 304) return null;
     return { report: await this.read(response, jobReportSchema), etag: response.headers.get("etag") };
@@ -130,14 +141,17 @@ export class HashscanApi {
       } catch (error) {
         if (!(error instanceof ApiError) || !error.transient || tries > RETRY_DELAYS_MS.length) throw error;
         const { retryAfterSeconds } = error;
-        await this.sleep(retryAfterSeconds === null ? RETRY_DELAYS_MS[tries - 1] : Math.min(retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS));
+        const delay = retryAfterSeconds === null ? RETRY_DELAYS_MS[tries - 1] : Math.min(retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS);
+        if (attempt.until != null && Date.now() + delay >= attempt.until) throw error;
+        await this.sleep(delay);
       }
     }
   }
 
-  private async sendOnce({ method = "GET", path, headers = {}, body, timeoutMs, stream }: Attempt): Promise<Response> {
+  private async sendOnce({ method = "GET", path, headers = {}, body, timeoutMs: ceiling, until, stream }: Attempt): Promise<Response> {
     const url = `${this.server}${path}`;
     const controller = new AbortController();
+    const timeoutMs = until == null ? ceiling : Math.max(0, Math.min(ceiling, until - Date.now()));
     const timer = setTimeout(() => controller.abort(new ApiError(`${this.server} gave no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     let response: Response;
     try {

@@ -27,7 +27,9 @@ export async function waitForJob(api: HashscanApi, id: string, options: WaitOpti
   let failingSince: number | null = null;
   for (;;) {
     try {
-      const answer = await api.report(id, { limit: "1" }, etag);
+      // Once there is a report to print, a poll ends at the deadline too: a server that stops answering must not hold
+      // --timeout past it (before the first, a poll has its own timeout: there is nothing to print without one).
+      const answer = await api.report(id, { limit: "1" }, etag, last ? deadline : null);
       if (answer) {
         last = answer.report;
         etag = answer.etag ?? undefined;
