@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "../../app/api/jobs/route";
 import { CLIENT_ADDRESS_HEADER } from "../../lib/access/client";
 import { deleteStaleKeys } from "../../lib/db/queries/idempotency";
+import { createJob } from "../../lib/jobs/create";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
@@ -115,6 +116,18 @@ describe("Idempotency-Key", () => {
     expect(text.status).toBe(409);
     // Each still answers its own under a key of its own.
     expect((await (await submit(bytes, { key: "kind-text", address, query: "?name=n" })).json()).invalidCount).toBe(2);
+  });
+
+  it("keeps no key of a creation that failed after the key was written: the same key then creates the job", async () => {
+    const client = { id: "address:198.51.100.50", limits: { jobsPerHour: 0, hashesPerDay: 0 } };
+    const base = { cache: { ttlHours: 24, sources: ["simulator" as const] }, lookupMaxAttempts: 5, client };
+    const idempotency = { key: "failing", requestDigest: "d".repeat(64) };
+    const failing = createJob(t.db, { text: hashes(3) }, { ...base, idempotency, beforeEnqueue: () => Promise.reject(new Error("COPY went wrong")) });
+    await expect(failing).rejects.toThrow("COPY went wrong");
+    expect(await t.sql`select 1 from idempotency_keys where key = 'failing'`).toHaveLength(0);
+    const created = await createJob(t.db, { text: hashes(3) }, { ...base, idempotency });
+    expect(created.replayed).toBe(false);
+    expect(await t.sql`select job_id from idempotency_keys where key = 'failing'`).toEqual([{ job_id: created.id }]);
   });
 
   it("answers a replay to a client past its job limit, which a new request is refused", async () => {
