@@ -163,6 +163,9 @@ describe("HashscanApi against a hostile server", () => {
     const error = (await api.status().catch((e: unknown) => e)) as ApiError;
     expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
     expect(error.message.length).toBeLessThan(2000);
+
+    const prettified = await scripted([{ status: 400, body: { error: { code: "invalid_parameter", message: "✖ Too long\n  → at name" } } }]);
+    expect(await prettified.api.status().catch((e: Error) => e.message)).toMatch(/refused \(400 invalid_parameter\): ✖ Too long → at name$/);
   });
 
   it("says a redirect to an address that is no URL as such, not as an unexpected error", async () => {

@@ -258,8 +258,12 @@ export class HashscanApi {
       // Not the API's own error: a proxy's page, say.
     }
     const { status } = response;
-    // The server's words, shown on one line without control characters (a CR could rewrite what came before).
-    const words = (text: string) => cell(text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text);
+    // The server's words, shown on one line without control characters (a CR could rewrite what came before); its
+    // line breaks (zod's prettified issues have them) as spaces.
+    const words = (text: string) => {
+      const line = text.replace(/\s*[\r\n]+\s*/g, " ");
+      return cell(line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…` : line);
+    };
     let message = envelope
       ? `${this.server} refused (${status} ${words(envelope.error.code)}): ${words(envelope.error.message)}`
       : `${this.server} answered HTTP ${status}${response.statusText ? ` ${words(response.statusText)}` : ""}`;
