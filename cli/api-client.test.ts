@@ -235,7 +235,7 @@ describe("waiting with a deadline", () => {
     expect(last.counts.pending).toBe(1);
     expect(polls).toBeGreaterThan(1);
     // Before, the poll past the first waited out its 60 s timeout, and two more tries.
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000);
     server.closeAllConnections();
   }, 10_000);
 });

@@ -27,9 +27,11 @@ export async function waitForJob(api: HashscanApi, id: string, options: WaitOpti
   let failingSince: number | null = null;
   for (;;) {
     try {
-      // Once there is a report to print, a poll ends at the deadline too: a server that stops answering must not hold
-      // --timeout past it (before the first, a poll has its own timeout: there is nothing to print without one).
-      const answer = await api.report(id, { limit: "1" }, etag, last ? deadline : null);
+      // Once there is a report to print, a poll ends at the deadline too (or POLL_MS after it starts, the last one): a
+      // server that stops answering must not hold --timeout past it. Before the first, a poll has its own timeout:
+      // there is nothing to print without one.
+      const until = last && deadline !== null ? Math.max(deadline, now() + POLL_MS) : null;
+      const answer = await api.report(id, { limit: "1" }, etag, until);
       if (answer) {
         last = answer.report;
         etag = answer.etag ?? undefined;
