@@ -20,8 +20,9 @@ export async function printReport(api: HashscanApi, id: string, format: Format, 
     return;
   }
   const body = Readable.fromWeb((await api.exportBody(id, format)) as WebReadableStream<Uint8Array>);
-  // A CSV read on a terminal: its cells (detection names) must not reach it as escape sequences. JSON escapes them.
-  if (format === "csv" && out.isTTY) await pipeline(body, terminalFilter(), out, { end: false });
+  // An export read on a terminal: its cells (detection names) must not reach it as escape sequences. Our server's
+  // JSON escapes them, but the export is streamed through unparsed: whatever --server points at could send them raw.
+  if (out.isTTY) await pipeline(body, terminalFilter(), out, { end: false });
   else await pipeline(body, out, { end: false });
 }
 
