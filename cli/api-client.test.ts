@@ -1,10 +1,12 @@
 // The client's side of the HTTP exchange, against a stand-in server that answers what each test scripts: which
 // requests are sent again, with which key, and how a refusal reads. The real server is the e2e suite's (cli.spec.ts).
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { Readable, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashscanApi } from "./api-client";
 import { ApiError } from "./errors";
 import { ProgressReporter } from "./progress";
+import { run } from "./run";
 import { waitForJob } from "./wait";
 
 interface Seen {
@@ -238,4 +240,21 @@ describe("waiting with a deadline", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     server.closeAllConnections();
   }, 10_000);
+});
+
+describe("hashscan submit --format json", () => {
+  it("prints the answer with C1 controls and bidi overrides escaped, the same JSON value", async () => {
+    const invalid = [{ line: 2, value: "x\u009b2J\u202eevil", reason: "no MD5, SHA-1 or SHA-256 found" }];
+    const { origin } = await scripted((at) => [{ status: 201, body: { ...created(at), invalid, invalidCount: 1 } }]);
+    let stdout = "";
+    const io = {
+      stdout: Object.assign(new Writable({ write: (chunk, _encoding, done) => ((stdout += chunk), done()) }), { isTTY: true }),
+      stderr: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      stdin: Readable.from([Buffer.from("b214da9f6b0d6e6de5090b3f9672defe\nx\n")]),
+      env: {},
+    };
+    expect(await run(["submit", "-", "--format", "json", "--server", origin], io)).toBe(0);
+    expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+    expect(JSON.parse(stdout).invalid).toEqual(invalid);
+  });
 });

@@ -6,7 +6,7 @@ import { plural } from "@/lib/plural";
 import { HashscanApi } from "./api-client";
 import type { Command } from "./args";
 import { EXIT, exitCodeOf } from "./errors";
-import { duration, serviceStatusText, submissionCsv, submissionText } from "./format";
+import { duration, jsonText, serviceStatusText, submissionCsv, submissionText } from "./format";
 import { describeList, readHashList } from "./input";
 import { ProgressReporter, type ProgressOutput } from "./progress";
 import { printReport, write, type Stdout } from "./report-output";
@@ -31,7 +31,7 @@ export async function submit(command: Submit, io: Io): Promise<number> {
   const api = new HashscanApi(command.connection);
   const job = await api.createJob(list.bytes, command.name);
   if (!command.wait) {
-    const text = { table: submissionText, csv: submissionCsv, json: (j: typeof job) => `${JSON.stringify(j, null, 2)}\n` }[command.format](job);
+    const text = { table: submissionText, csv: submissionCsv, json: jsonText }[command.format](job);
     await write(io.stdout, text);
     return EXIT.ok;
   }
@@ -49,7 +49,7 @@ export async function get(command: Get, io: Io): Promise<number> {
 
 export async function status(command: Status, io: Io): Promise<number> {
   const service = await new HashscanApi(command.connection).status();
-  await write(io.stdout, command.format === "json" ? `${JSON.stringify(service, null, 2)}\n` : serviceStatusText(service, Date.now()));
+  await write(io.stdout, command.format === "json" ? jsonText(service) : serviceStatusText(service, Date.now()));
   return EXIT.ok;
 }
 

@@ -14,6 +14,15 @@ export const terminalSafe = (text: string) => text.replace(/[\u0000-\u0008\u000b
 
 const utc = (iso: string) => formatUtc(new Date(iso));
 
+/**
+ * An answer as indented JSON for stdout. JSON.stringify escapes C0 controls only: C1 controls (U+009B is a CSI to some
+ * terminals), line separators and bidi overrides are escaped here too, the same value to any JSON reader.
+ */
+export function jsonText(value: unknown): string {
+  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return `${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escape)}\n`;
+}
+
 const RESULT_COLUMNS: { header: string; value: (result: JobResult) => string; right?: boolean }[] = [
   { header: "HASH", value: (r) => r.hash },
   { header: "STATUS", value: (r) => r.status },
