@@ -143,5 +143,10 @@ export const idempotencyKeys = pgTable(
       .references(() => jobs.id, { onDelete: "cascade" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.clientId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.key] }),
+    index("idempotency_keys_created_idx").on(t.createdAt),
+    // Retention deletes a job's keys by cascade: without it, a scan of every key for each job deleted.
+    index("idempotency_keys_job_idx").on(t.jobId),
+  ],
 );

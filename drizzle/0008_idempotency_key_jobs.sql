@@ -1,0 +1,1 @@
+CREATE INDEX "idempotency_keys_job_idx" ON "idempotency_keys" USING btree ("job_id");
