@@ -5,7 +5,8 @@ import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { lockClient, placeInLine } from "@/lib/db/queries/clients";
 import { findKeptRequest, keepRequest } from "@/lib/db/queries/idempotency";
-import { findJob, insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
+import { insertJob, setQueuePlace } from "@/lib/db/queries/jobs";
+import type { Job } from "@/lib/db/schema";
 import { enqueueLookups, type Line } from "@/lib/db/queries/queue";
 import type { CachePolicy } from "@/lib/db/queries/reports";
 import {
@@ -83,7 +84,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
       const kept = options.idempotency && (await findKeptRequest(tx, options.client.id, options.idempotency.key));
       if (kept) {
         if (kept.requestDigest !== options.idempotency!.requestDigest) throw idempotencyConflict();
-        return { replayOf: kept.jobId };
+        return { replayOf: kept.job };
       }
       await assertWithinClientLimits(tx, options.client.id, parsed.accepted, options.client.limits);
     } else if (options.idempotency) {
@@ -117,7 +118,7 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
     return { queued };
   }));
 
-  if (written.replayOf !== undefined) return replayed(db, written.replayOf);
+  if (written.replayOf !== undefined) return replayed(written.replayOf);
   return {
     id,
     accepted: parsed.accepted,
@@ -129,11 +130,11 @@ export async function createJob(db: Db, input: JobInput, options: CreateJobOptio
   };
 }
 
-/** The job a key created, as its creation answered it: every field comes from its row, unchanged since. */
-async function replayed(db: Db, jobId: string): Promise<CreatedJob> {
-  const job = await findJob(db, jobId);
-  // Retention expired it between the lookup and now (a day-old key on a day's retention): the key is spent.
-  if (!job) throw new AppError("conflict", "The job this Idempotency-Key created is gone; send the request with a new key.");
+/**
+ * The job a key created, as its creation answered it: every field comes from its row, unchanged since. Read in the
+ * transaction that found the key, so retention expiring it a moment later cannot turn the replay into an error.
+ */
+function replayed(job: Job): CreatedJob {
   return {
     id: job.id,
     accepted: job.total,

@@ -1,7 +1,7 @@
 // Idempotency keys of job submissions: which job a client's key created, and with which request, for a day.
 import { and, eq, gt, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { idempotencyKeys, jobs } from "../schema";
+import { idempotencyKeys, jobs, type Job } from "../schema";
 
 /** How long a key answers with its job; after that the same key creates a new one. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -9,14 +9,15 @@ export const IDEMPOTENCY_WINDOW_HOURS = 24;
 const FRESH = sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`;
 
 export interface KeptRequest {
-  jobId: string;
+  /** The job the key created, read with the key: a replay answers from this row. */
+  job: Job;
   requestDigest: string;
 }
 
 /** The job this client's key created within the window, if any, while that job is there (not expired). */
 export async function findKeptRequest(db: Executor, clientId: string, key: string): Promise<KeptRequest | null> {
   const [row] = await db
-    .select({ jobId: idempotencyKeys.jobId, requestDigest: idempotencyKeys.requestDigest })
+    .select({ job: jobs, requestDigest: idempotencyKeys.requestDigest })
     .from(idempotencyKeys)
     .innerJoin(jobs, and(eq(jobs.id, idempotencyKeys.jobId), isNull(jobs.expiredAt)))
     .where(and(eq(idempotencyKeys.clientId, clientId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.createdAt, FRESH)));
