@@ -3,10 +3,8 @@
 import type { Db } from "@/lib/db/client";
 import { releaseLeasesOfPools } from "@/lib/db/queries/leases";
 import { deleteDeadLookups, releaseDeadPoolRows, wakeLeaseWaiters, type ReleasedRow } from "@/lib/db/queries/queue";
-import { toPgArray } from "@/lib/db/queries/pg-array";
 import { failTasks } from "@/lib/db/queries/tasks";
 import { forgetSilentPools } from "@/lib/db/queries/worker-pools";
-import { sql } from "drizzle-orm";
 
 export interface Reaped {
   /** Pools found silent whose jobs and leases were released. */
@@ -38,7 +36,7 @@ export async function reap(db: Db, staleSeconds: number): Promise<Reaped> {
     if (pools.length > 0) {
       // A dead pool's requests died with it: its leases need not be waited out, and whoever waited wakes now.
       const names = await releaseLeasesOfPools(tx, pools);
-      if (names.length > 0) await wakeLeaseWaiters(tx, sql`select unnest(${toPgArray(names)}::text[]) as hash`);
+      if (names.length > 0) await wakeLeaseWaiters(tx, names);
     }
     return { pools, failed };
   });

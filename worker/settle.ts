@@ -1,7 +1,6 @@
 // How a lookup ends: one transaction that checks the lookup still holds its queue row (fencing), writes its
 // outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
 // whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
-import { sql } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { releaseLease } from "@/lib/db/queries/leases";
@@ -56,26 +55,30 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
         if (outcome.kind === "wait" || outcome.kind === "unwanted") await lockKeySpace(tx, "shared");
         const own = await holdOwnRow(tx, run.lock);
         if (!own) throw new FencedError(run);
+        // The writes that follow the fencing check are sent together (pipelined: one write to the socket, one round
+        // trip); Postgres still runs them one after the other, in this order, and one failing fails the transaction.
+        const writes: Promise<unknown>[] = [];
         switch (outcome.kind) {
           case "completed":
-            await completeTasksForFile(tx, outcome.report, outcome.source);
+            writes.push(completeTasksForFile(tx, outcome.report, outcome.source));
             break;
           case "not_found":
-            await markTasksNotFound(tx, hash);
+            writes.push(markTasksNotFound(tx, hash));
             break;
           case "failed":
-            await failTasks(tx, hash, outcome.reason);
+            writes.push(failTasks(tx, hash, outcome.reason));
             break;
           case "wait":
-            if (outcome.note) await noteTasksWaiting(tx, hash, { error: outcome.note, retryAt: outcome.until });
+            if (outcome.note) writes.push(noteTasksWaiting(tx, hash, { error: outcome.note, retryAt: outcome.until }));
             break;
           case "unwanted":
             break;
         }
         if ((outcome.kind === "completed" || outcome.kind === "not_found") && outcome.fromCache) {
-          await countSavedRequests(tx, deps.budget, 1);
+          writes.push(countSavedRequests(tx, deps.budget, 1));
         }
-        await deleteRow(tx, run.lock.jobId);
+        writes.push(deleteRow(tx, run.lock.jobId));
+        await Promise.all(writes);
         if (outcome.kind === "wait" || outcome.kind === "unwanted") {
           // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for, and a job created
           // meanwhile (it kept our row, so we waited for its commit) wants the name after all: then it runs again now.
@@ -89,11 +92,11 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
             });
           }
         }
-        if (outcome.kind !== "wait") {
+        await Promise.all([
           // Lookups of the same name that waited for our lease find the answer now.
-          await wakeLeaseWaiters(tx, sql`select ${hash}::text as hash`);
-        }
-        await releaseLease(tx, hash, run.holder);
+          outcome.kind !== "wait" && wakeLeaseWaiters(tx, [hash]),
+          releaseLease(tx, hash, run.holder),
+        ]);
       }),
     { ...SETTLE_RETRY, onRetry: (error, attempt) => log.warn({ err: error, hash, attempt }, "Settling a lookup failed; trying again") },
   );
@@ -103,6 +106,6 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
 export async function releaseLeaseAndWake(db: Db, run: LookupRun): Promise<void> {
   await db.transaction(async (tx) => {
     await releaseLease(tx, run.hash, run.holder);
-    await wakeLeaseWaiters(tx, sql`select ${run.hash}::text as hash`);
+    await wakeLeaseWaiters(tx, [run.hash]);
   });
 }

@@ -168,12 +168,13 @@ export async function setWakeCursor(db: Executor, budget: string, at: Date) {
     on conflict (budget) do update set at = excluded.at`);
 }
 
-/** Counts lookups that our cache answered instead of VirusTotal. */
+/** Counts lookups that our cache answered instead of VirusTotal. Prepared: a lookup's settling sends it (worker/settle.ts). */
 export async function countSavedRequests(db: Executor, budget: string, n: number) {
   if (n <= 0) return;
-  await db.execute(sql`
-    insert into vt_usage (budget, period, count) values (${budget}, 'saved:' || ${day(sql`now()`)}, ${n})
-    on conflict (budget, period) do update set count = vt_usage.count + excluded.count`);
+  await driverOf(db)`
+    insert into vt_usage (budget, period, count)
+    values (${budget}::text, 'saved:day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD'), ${n}::int)
+    on conflict (budget, period) do update set count = vt_usage.count + excluded.count`;
 }
 
 export interface Usage {

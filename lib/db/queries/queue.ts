@@ -14,7 +14,7 @@
 //   the run, and could unlock a newer run of the same job in that pool).
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
-import type { Executor } from "../client";
+import { driverOf, type Executor } from "../client";
 import { toPgArray } from "./pg-array";
 
 /** graphile-worker stores priority as a smallint. */
@@ -212,15 +212,16 @@ export interface RowLock {
  * null when the row was released and taken over, or removed: then we must write nothing.
  */
 export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priority: number } | null> {
-  const [row] = await db.execute<{ priority: number }>(sql`
+  // Prepared (postgres.js), as every statement of a lookup's settling: see tasks.ts.
+  const [row] = await driverOf(db)<{ priority: number }[]>`
     select priority from graphile_worker._private_jobs
-    where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy} and attempts = ${lock.attempts}
-    for update`);
+    where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy}::text and attempts = ${lock.attempts}::int
+    for update`;
   return row ?? null;
 }
 
 export async function deleteRow(db: Executor, jobId: string): Promise<void> {
-  await db.execute(sql`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`);
+  await driverOf(db)`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`;
 }
 
 /**
@@ -256,12 +257,11 @@ export async function requeueLookup(
 }
 
 /** Lookups of these names waiting for the lease their holder just gave up run now. */
-export async function wakeLeaseWaiters(db: Executor, hashes: SQL): Promise<void> {
-  await db.execute(sql`
+export async function wakeLeaseWaiters(db: Executor, hashes: readonly string[]): Promise<void> {
+  await driverOf(db)`
     update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
-    from (${hashes}) h
-    where j.key = ${LOOKUP_KEY_PREFIX} || h.hash and j.locked_at is null and j.run_at > now()
-      and j.payload->'waitingFor'->>'for' = 'lease'`);
+    where j.key = any(${hashes.map(lookupJobKey)}::text[]) and j.locked_at is null and j.run_at > now()
+      and j.payload->'waitingFor'->>'for' = 'lease'`;
 }
 
 /**
