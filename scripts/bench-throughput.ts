@@ -4,7 +4,6 @@
 // server: graphile-worker draining N no-op jobs at the same concurrency (scripts/bench-noop-worker.ts), timed from
 // their add_jobs until the queue is empty. Then the same lookups with the simulator answering in `latencyMs`,
 // against concurrency ÷ latency, the rate the worker could reach if only VirusTotal's answer took time.
-import postgres from "postgres";
 import { createDb, type Db } from "../lib/db/client";
 import { createJob } from "../lib/jobs/create";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
@@ -93,8 +92,6 @@ export async function benchThroughput(
     };
 
     const lookups = await measure(0);
-    // Drizzle's client (db.$client) passes JSON parameters through as they are; this one encodes them (driver.json).
-    const plain = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     const noopRates: number[] = [];
     const noop = spawnChild("noop-worker", [entryPoints.tsx, "scripts/bench-noop-worker.ts", databaseUrl, String(settings.concurrency)], { onLine: () => {} });
     children.push(noop);
@@ -103,7 +100,7 @@ export async function benchThroughput(
       for (let run = 0; run < settings.runs; run++) {
         await reset(db);
         const started = performance.now();
-        await addNoopJobs(plain, uncachedHashes(settings.hashes, tag++));
+        await addNoopJobs(db.$client, uncachedHashes(settings.hashes, tag++));
         await until(async () => (await queuedOf(db)) === 0);
         const seconds = (performance.now() - started) / 1000;
         noopRates.push(settings.hashes / seconds);
@@ -111,7 +108,6 @@ export async function benchThroughput(
       }
     } finally {
       await noop.stop();
-      await plain.end({ timeout: 5 });
     }
     const noopFigure = figureOf(noopRates);
     // Each run's lookups against the floor's median: the runs are not paired one to one.
