@@ -16,7 +16,7 @@ import { createDb, type Db } from "../lib/db/client";
 import { createJob } from "../lib/jobs/create";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
 import { busiestWindow } from "./bench-load";
-import { check, notePeak, sleep, type Peaks } from "./bench-stats";
+import { check, notePeak, sleep, standInForAutovacuum, type Peaks } from "./bench-stats";
 import { entryPoints, processMemory, spawnChild, waitForHttp, type Child } from "./processes";
 
 export const ECONOMY_TARGET_RATE = 0.95;
@@ -71,6 +71,7 @@ export async function benchEconomy(databaseUrl: string, port: number, settings: 
     const part = (from: number, to: number) => files.slice(Math.floor(from * u), Math.floor(to * u));
     const jobs: EconomyResult["jobs"] = [];
     const origin = Date.now();
+    const vacuum = standInForAutovacuum(db.$client);
     const submit = async (name: string, names: string[]) => {
       const job = await createJob(db, { hashes: names, name }, { cache: { ttlHours: 24, sources: ["simulator"] }, lookupMaxAttempts: 10, budget: "simulator" });
       jobs.push({ name, at: (Date.now() - origin) / 1000, names: names.length, distinct: job.accepted });
@@ -105,6 +106,7 @@ export async function benchEconomy(databaseUrl: string, port: number, settings: 
       await sleep(1000);
     }
     const seconds = (Date.now() - origin) / 1000;
+    await vacuum.stop();
     for (const worker of workers) notePeak(peaks, "worker", processMemory(worker.process.pid!)?.peakMb);
 
     const requestLog = (await (await fetch(`${simulatorBase}/_simulator/requests`)).json()) as { requests: SimulatorRequest[] };

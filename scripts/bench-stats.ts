@@ -1,5 +1,7 @@
 // Figures of `npm run bench`'s sections: each the median of several runs, with its min and max, so that one noisy
 // run on a shared machine shows as a spread rather than as the figure.
+import type postgres from "postgres";
+
 export interface Figure {
   median: number;
   min: number;
@@ -31,4 +33,35 @@ export const check = (ok: boolean) => (ok ? "✓" : "✗");
 
 export function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/**
+ * A server with autovacuum off (a test server's setting) never vacuums the queue, the leases and the counters that a
+ * section churns through, and graphile-worker then walks ever more dead rows to fetch a job. Stand in for it while a
+ * section runs: VACUUM ANALYZE every `everyMs` (autovacuum visits a database once a minute by default). Nothing on
+ * a server where autovacuum is on.
+ */
+export function standInForAutovacuum(driver: postgres.Sql, everyMs = 30_000) {
+  const seconds: number[] = [];
+  let running: Promise<unknown> = Promise.resolve();
+  let on = true;
+  const timer = setInterval(() => {
+    running = (async () => {
+      await running;
+      if (!on) return;
+      const [{ autovacuum }] = await driver<{ autovacuum: string }[]>`select current_setting('autovacuum') as autovacuum`;
+      if (autovacuum !== "off") return;
+      const started = performance.now();
+      await driver`vacuum analyze`;
+      seconds.push((performance.now() - started) / 1000);
+    })();
+  }, everyMs);
+  return {
+    seconds,
+    async stop() {
+      on = false;
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { createDb, type Db } from "../lib/db/client";
 import { createJob } from "../lib/jobs/create";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
 import { addNoopJobs } from "./bench-ingestion";
-import { check, figureOf, formatFigure, notePeak, sleep, type Figure, type Peaks } from "./bench-stats";
+import { check, figureOf, formatFigure, notePeak, sleep, standInForAutovacuum, type Figure, type Peaks } from "./bench-stats";
 import { entryPoints, processMemory, spawnChild, waitForHttp, type Child } from "./processes";
 
 export const THROUGHPUT_TARGET_RATIO = 0.33;
@@ -75,7 +75,9 @@ export async function benchThroughput(
           const hashes = uncachedHashes(settings.hashes, tag++);
           const started = performance.now();
           const { id } = await createJob(db, { hashes }, { cache: { ttlHours: 24, sources: ["simulator"] }, lookupMaxAttempts: 10 });
+          const vacuum = standInForAutovacuum(db.$client);
           await until(async () => (await pendingOf(db, id)) === 0);
+          await vacuum.stop();
           const seconds = (performance.now() - started) / 1000;
           rates.push(settings.hashes / seconds);
           asked += settings.hashes;
@@ -101,7 +103,9 @@ export async function benchThroughput(
         await reset(db);
         const started = performance.now();
         await addNoopJobs(db.$client, uncachedHashes(settings.hashes, tag++));
+        const vacuum = standInForAutovacuum(db.$client);
         await until(async () => (await queuedOf(db)) === 0);
+        await vacuum.stop();
         const seconds = (performance.now() - started) / 1000;
         noopRates.push(settings.hashes / seconds);
         log(`throughput floor: run ${run + 1}: ${settings.hashes.toLocaleString("en")} no-op jobs in ${seconds.toFixed(1)} s, ${noopRates.at(-1)!.toFixed(0)}/s`);
@@ -177,7 +181,7 @@ export function throughputReport(r: ThroughputResult): string[] {
     "",
     `The real worker (worker/index.ts, \`WORKER_CONCURRENCY=${s.concurrency}\`) against the simulator in a process of its own, every ` +
       `request limit raised out of the way (\`VT_REQUESTS_PER_MINUTE\`, \`_PER_DAY\`, \`_PER_MONTH\`), timed from the job's creation ` +
-      `until every task is final. Floor, same server: graphile-worker's \`run()\` with a no-op task at the same concurrency, timed from ` +
+      `until every task is final, with a VACUUM ANALYZE every 30 s where the server's autovacuum is off. Floor, same server: graphile-worker's \`run()\` with a no-op task at the same concurrency, timed from ` +
       `the \`add_jobs\` of ${n(s.hashes)} jobs until the queue is empty. Median of ${s.runs} runs (min–max).`,
     "",
     "| measure | rate | against | ratio | target |",
