@@ -7,6 +7,7 @@ import { getActivePause } from "@/lib/db/queries/budget";
 import { readJobCounts, type JobCounts } from "@/lib/db/queries/job-counts";
 import { findJob } from "@/lib/db/queries/jobs";
 import { countLookupsAhead } from "@/lib/db/queries/queue";
+import { readReportVersion, type ReportVersion } from "@/lib/db/queries/report-version";
 import {
   listChangedTasks,
   listTaskPage,
@@ -46,15 +47,12 @@ export async function readReportState(db: Executor, jobId: string): Promise<Repo
   return { counts, pause };
 }
 
-/**
- * The ETag of a job's report as it stands, without reading the report: what a revalidating poll costs. Null when
- * there is no such job. The job and its state are read at once (apart, they may straddle a write: the tag is only
- * a validator, and the next poll corrects it).
- */
+/** The ETag of a job's report as it stands, without reading the report: what a revalidating poll costs. Null when
+ * there is no such job. */
 export async function readReportEtag(db: Db, id: string): Promise<string | null> {
   if (!isJobId(id)) return null;
-  const [job, state] = await Promise.all([findJob(db, id), readReportState(db, id)]);
-  return job ? reportEtag(job, state) : null;
+  const version = await readReportVersion(db, id, requestBudget());
+  return version ? versionEtag(version) : null;
 }
 
 /**
@@ -62,8 +60,12 @@ export async function readReportEtag(db: Db, id: string): Promise<string | null>
  * change. The body's ETA and retry times drift with the clock and are deliberately left out.
  */
 export function reportEtag(job: Job, state: ReportState): string {
-  const pause = state.pause ? `${state.pause.until.getTime()}.${state.pause.cause}` : "none";
-  return `W/"r${REPORT_SHAPE}.${env().vt.source}.${state.counts.changes}.${job.cancelledAt ? "c" : "o"}.${pause}"`;
+  return versionEtag({ cancelled: job.cancelledAt !== null, changes: state.counts.changes, pause: state.pause });
+}
+
+function versionEtag({ cancelled, changes, pause }: ReportVersion): string {
+  const paused = pause ? `${pause.until.getTime()}.${pause.cause}` : "none";
+  return `W/"r${REPORT_SHAPE}.${env().vt.source}.${changes}.${cancelled ? "c" : "o"}.${paused}"`;
 }
 
 /** A report request checked and decoded: which rows, in which order, from where. */

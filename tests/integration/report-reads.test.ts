@@ -13,7 +13,7 @@ import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { exportResponse } from "../../lib/jobs/export";
 import { cancelJob } from "../../lib/jobs/manage";
 import { reportQuerySchema, exportQuerySchema, type JobReport } from "../../lib/jobs/api-schema";
-import { buildJobReport, readReportState, reportEtag, toTaskFilter, toTaskOrder } from "../../lib/jobs/report";
+import { buildJobReport, readReportEtag, readReportState, reportEtag, toTaskFilter, toTaskOrder } from "../../lib/jobs/report";
 import type { ReportSummary } from "../../lib/virustotal";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -301,7 +301,10 @@ describe("the ETag", () => {
     const { id } = await createJob(t.db, { hashes }, options);
     const tag = async () => {
       const job = (await findJob(t.db, id))!;
-      return reportEtag(job, await readReportState(t.db, job.id));
+      const tag = reportEtag(job, await readReportState(t.db, job.id));
+      // A revalidating poll reads it in one statement: the same tag, always.
+      expect(await readReportEtag(t.db, id)).toBe(tag);
+      return tag;
     };
     const first = await report(id);
     expect(await tag()).toBe(first.etag);
@@ -314,9 +317,13 @@ describe("the ETag", () => {
       from (select ${(await import("../../lib/budget/identity")).requestBudget()} as budget) b`;
     const third = await tag();
     expect(third).not.toBe(second);
+    expect((await report(id)).etag).toBe(third);
     await t.sql`delete from vt_pause`;
     await cancelJob(t.db, id);
-    expect(await tag()).not.toBe(second);
+    const fourth = await tag();
+    expect(fourth).not.toBe(second);
+    expect((await report(id)).etag).toBe(fourth);
+    expect(await readReportEtag(t.db, "AAAAAAAAAAAAAAAAAAAAAA")).toBeNull();
   });
 });
 
