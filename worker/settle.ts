@@ -56,7 +56,9 @@ export async function settle(deps: { db: Db; budget: string }, run: LookupRun, o
         const own = await holdOwnRow(tx, run.lock);
         if (!own) throw new FencedError(run);
         // The writes that follow the fencing check are sent together (pipelined: one write to the socket, one round
-        // trip); Postgres still runs them one after the other, in this order, and one failing fails the transaction.
+        // trip); Postgres runs them one after the other, and one failing fails the transaction. Not necessarily in
+        // this order (a Drizzle query, noteTasksWaiting, reaches the socket after prepared ones pushed after it), and
+        // nothing relies on it: each writes rows of its own, and our queue row is locked already.
         const writes: Promise<unknown>[] = [];
         switch (outcome.kind) {
           case "completed":

@@ -1,0 +1,192 @@
+// A lookup's settling sends its writes as prepared statements pipelined after the fencing check (worker/settle.ts).
+// Here one of them fails, or the connection dies under them: the transaction leaves nothing behind, the error is
+// classified as any other (retried when a retry can cure it), no rejection goes unhandled, and the connection,
+// reconnected where it died, settles the next lookup with its statements prepared again.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sql as dsql } from "drizzle-orm";
+import { createDb, type Db } from "../../lib/db/client";
+import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
+import { fileReportSchema, summarizeReport } from "../../lib/virustotal";
+import { settle, type LookupRun, type Outcome } from "../../worker/settle";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+/** One connection, so that the statements it has prepared, and its state after a failure, are those we look at. */
+let one: Db;
+beforeAll(async () => {
+  t = await createTestDatabase("settle_pipeline");
+  one = createDb(t.url, { max: 1 });
+});
+afterAll(async () => {
+  await one?.$client.end({ timeout: 5 });
+  await t?.drop();
+});
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+beforeEach(() => void process.on("unhandledRejection", onUnhandled));
+afterEach(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  process.off("unhandledRejection", onUnhandled);
+  expect(unhandled.splice(0)).toEqual([]);
+});
+
+const options: CreateJobOptions = { cache: { ttlHours: 24, sources: [] }, lookupMaxAttempts: 5 };
+/** An MD5-shaped name per label. */
+const md5 = (label: string) => createHash("md5").update(label).digest("hex");
+const fixture = fileReportSchema.parse(
+  JSON.parse(readFileSync("tests/fixtures/vt/001015aafcae8a6942366cbb0e7d39c0738752a7800c41ea1c655d47b0a4d04c.json", "utf8")),
+);
+/** A report of its own for each name, so that each case completes only its own tasks. */
+const reportFor = (hash: string) => ({ ...summarizeReport(fixture), md5: hash, sha1: hash.padEnd(40, "1"), sha256: hash.padEnd(64, "2") });
+const fromCache = (hash: string): Outcome => ({ kind: "completed", report: reportFor(hash), source: "simulator", fromCache: true });
+
+/** Two jobs waiting for `hash`, its row fetched by `pool` with the lease taken, as a running lookup has them. */
+async function running(hash: string, pool: string): Promise<{ run: LookupRun; jobs: string[] }> {
+  const jobs = [(await createJob(t.db, { hashes: [hash] }, options)).id, (await createJob(t.db, { hashes: [md5("other"), hash] }, options)).id];
+  const [row] = await t.sql<{ id: string; attempts: number }[]>`
+    update graphile_worker._private_jobs set locked_by = ${pool}, locked_at = now(), attempts = attempts + 1
+    where key = ${`lookup:${hash}`} returning id::text, attempts`;
+  const holder = `${pool}/${row.id}`;
+  await t.sql`insert into lookup_leases (hash, holder, expires_at) values (${hash}, ${holder}, now() + interval '1 minute')`;
+  return { run: { hash, lock: { jobId: row.id, lockedBy: pool, attempts: row.attempts }, holder, attempt: 1, maxAttempts: 5 }, jobs };
+}
+
+const statuses = async (hash: string) =>
+  (await t.sql<{ status: string }[]>`select status from tasks where hash = ${hash} order by job_id`).map((r) => r.status);
+const queueRows = async (hash: string) =>
+  t.sql<{ locked_by: string | null }[]>`select locked_by from graphile_worker._private_jobs where key = ${`lookup:${hash}`}`;
+const leases = async (hash: string) => (await t.sql`select holder from lookup_leases where hash = ${hash}`).length;
+/** Named statements the one connection holds (postgres.js's prepared statements, as the server sees them). */
+const preparedOnOne = async () =>
+  (await one.execute<{ statement: string }>(dsql`select statement from pg_prepared_statements where not from_sql`)).map((r) => r.statement);
+const saved = async () => {
+  const [row] = await t.sql<{ n: number }[]>`select coalesce(sum(count), 0)::int as n from vt_usage where budget = 'b' and period like 'saved:%'`;
+  return row.n;
+};
+
+/** Makes the saved counter's write (in the middle of the pipeline) fail with `code` while `armed` has calls left. */
+async function failSavedCounter(code: string, times: number) {
+  await t.sql.unsafe(`
+    drop sequence if exists fail_calls;
+    create sequence fail_calls;
+    create or replace function fail_saved() returns trigger language plpgsql as $$
+    begin
+      if new.period like 'saved:%' and nextval('fail_calls') <= ${times} then
+        raise exception 'injected failure' using errcode = '${code}';
+      end if;
+      return new;
+    end $$;
+    drop trigger if exists fail_saved on vt_usage;
+    create trigger fail_saved before insert on vt_usage for each row execute function fail_saved();`);
+}
+const stopFailing = () => t.sql`drop trigger if exists fail_saved on vt_usage`;
+
+describe("a lookup's pipelined writes", () => {
+  it("warm up: the connection has the settling's statements prepared", async () => {
+    const { run } = await running(md5("warm"), "pool-w");
+    await settle({ db: one, budget: "b" }, run, fromCache(md5("warm")));
+    expect(await statuses(md5("warm"))).toEqual(["completed", "completed"]);
+    expect(await saved()).toBe(1);
+  });
+
+  it("one failing fails them all: nothing written, the error as Postgres said it, the connection usable", async () => {
+    for (const round of [0, 1]) {
+      const hash = md5(`fail${round}`);
+      const { run } = await running(hash, "pool-f");
+      const before = await saved();
+      await failSavedCounter("P0001", 1);
+      const error = await settle({ db: one, budget: "b" }, run, fromCache(hash)).catch((e: unknown) => e);
+      await stopFailing();
+      expect(error).toMatchObject({ code: "P0001", message: "injected failure" });
+      expect(await statuses(hash)).toEqual(["pending", "pending"]);
+      expect(await queueRows(hash)).toEqual([{ locked_by: "pool-f" }]);
+      expect(await leases(hash)).toBe(1);
+      expect(await saved()).toBe(before);
+      // The same connection, back in the pool, settles the same run now, once.
+      await settle({ db: one, budget: "b" }, run, fromCache(hash));
+      expect(await statuses(hash)).toEqual(["completed", "completed"]);
+      expect(await queueRows(hash)).toEqual([]);
+      expect(await leases(hash)).toBe(0);
+      expect(await saved()).toBe(before + 1);
+    }
+  });
+
+  it("a deadlock in the middle of the pipeline is tried again and counted once", async () => {
+    const hash = md5("deadlock");
+    const { run } = await running(hash, "pool-d");
+    const before = await saved();
+    await failSavedCounter("40P01", 2);
+    try {
+      await settle({ db: one, budget: "b" }, run, fromCache(hash));
+    } finally {
+      await stopFailing();
+    }
+    expect(await statuses(hash)).toEqual(["completed", "completed"]);
+    expect(await queueRows(hash)).toEqual([]);
+    expect(await saved()).toBe(before + 1);
+  });
+
+  it("a connection killed while its writes wait is rolled back, reconnected, and the settling tried again", async () => {
+    const hash = md5("killed");
+    const { run } = await running(hash, "pool-k");
+    const before = await saved();
+    // Hold the tasks' rows: the settling's first write waits, its other writes queued behind it on the socket.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.sql.begin(async (tx) => {
+      await tx`select 1 from tasks where hash = ${hash} for update`;
+      locked();
+      await released;
+    });
+    await holding;
+    const settling = settle({ db: one, budget: "b" }, run, fromCache(hash));
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const [waiting] = await t.sql<{ pid: number }[]>`
+        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%update tasks set%'`;
+      pid = waiting?.pid;
+      if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(pid).toBeDefined();
+    await t.sql`select pg_terminate_backend(${pid!})`;
+    release();
+    await holder;
+    await settling;
+    expect(await statuses(hash)).toEqual(["completed", "completed"]);
+    expect(await queueRows(hash)).toEqual([]);
+    expect(await leases(hash)).toBe(0);
+    expect(await saved()).toBe(before + 1);
+    // Its replacement connection prepares the statements anew: the next settling goes through too.
+    const next = await running(md5("after"), "pool-k");
+    await settle({ db: one, budget: "b" }, next.run, fromCache(md5("after")));
+    expect(await statuses(md5("after"))).toEqual(["completed", "completed"]);
+  });
+
+  it("prepare each statement once per connection, whatever the names, reasons and reports", async () => {
+    const outcomes = (hash: string, i: number): Outcome[] => [
+      fromCache(hash),
+      { kind: "completed", report: { ...reportFor(hash), scanDate: null, fortinet: null }, source: "simulator", fromCache: false },
+      { kind: "not_found", fromCache: i % 2 === 0 },
+      { kind: "failed", reason: `reason ${i}` },
+      { kind: "wait", until: new Date(Date.now() + 60_000), waitingFor: { for: "backoff" }, attempt: 2, note: `note ${i}` },
+      { kind: "unwanted" },
+    ];
+    const round = async (r: number) => {
+      for (let k = 0; k < 6; k++) {
+        const hash = md5(`cache-${r}-${k}`);
+        const { run } = await running(hash, "pool-c");
+        await settle({ db: one, budget: "b" }, run, outcomes(hash, r)[k]);
+      }
+    };
+    await round(0);
+    await round(1);
+    const after = await preparedOnOne();
+    for (let r = 2; r < 6; r++) await round(r);
+    expect((await preparedOnOne()).length).toBe(after.length);
+  });
+});
