@@ -1,22 +1,13 @@
 "use client";
 
 import { useState } from "react";
+import { copyText } from "../../copy-text";
 
-/** Copies a sample command; where the Clipboard API is missing (plain http), the old way. */
+/** Copies a sample command. */
 export function CopyCommand({ text }: { text: string }) {
   const [copied, setCopied] = useState<boolean | null>(null);
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied(true);
-    } catch {
-      const area = document.createElement("textarea");
-      area.value = text;
-      document.body.append(area);
-      area.select();
-      setCopied(document.execCommand("copy"));
-      area.remove();
-    }
+    setCopied(await copyText(text));
     setTimeout(() => setCopied(null), 2000);
   }
   return (

@@ -1,24 +1,14 @@
 "use client";
 
 import { useState } from "react";
+import { copyText } from "../../copy-text";
 import { BUTTON } from "./styles";
 
-/** Copies the report's address (with the current filters); where the Clipboard API is missing (plain http), the old way. */
+/** Copies the report's address (with the current filters). */
 export function CopyLink() {
   const [copied, setCopied] = useState<boolean | null>(null);
   async function copy() {
-    const url = window.location.href;
-    try {
-      await navigator.clipboard.writeText(url);
-      setCopied(true);
-    } catch {
-      const area = document.createElement("textarea");
-      area.value = url;
-      document.body.append(area);
-      area.select();
-      setCopied(document.execCommand("copy"));
-      area.remove();
-    }
+    setCopied(await copyText(window.location.href));
     setTimeout(() => setCopied(null), 3000);
   }
   return (
