@@ -19,8 +19,9 @@ export default defineConfig({
   forbidOnly: true,
   reporter: "list",
   globalSetup: "./tests/e2e/global-setup.ts",
-  // The stack starts in a few seconds; a cold embedded PostgreSQL (first run, initdb) takes longer.
-  globalTimeout: 10 * 60_000,
+  // The suite takes about 8 minutes on a 2-core machine (the million-hash spec up to 9 alone, when its cancel is
+  // slow); the stack starts in a few seconds, a cold embedded PostgreSQL (first run, initdb) takes longer.
+  globalTimeout: 20 * 60_000,
   timeout: 60_000,
   expect: { timeout: 15_000 },
   use: {
