@@ -10,6 +10,8 @@
 //   20000 --concurrency 8 --latency 50 --throughput-runs N`);
 // - economy: VirusTotal requests per file and the rate used at 60 a minute (scripts/bench-economy.ts;
 //   `--economy-seconds 180 --economy-per-minute 60`).
+// `--port 3500` moves the ports its processes listen on (by default 3300 to 3330), so that two benches can run at once
+// against DATABASE_URL's server (each in databases of its own; not on the embedded one, whose folder they would share).
 // Each figure of the last three is the median of `--runs` runs with their min and max. Prints the sections it ran,
 // and writes bench/results.md and bench/results.json with them in place of their last results (the others kept).
 //
@@ -56,6 +58,8 @@ const { values } = parseArgs({
     latency: { type: "string", default: "50" },
     "economy-seconds": { type: "string", default: "180" },
     "economy-per-minute": { type: "string", default: "60" },
+    /** The first of the ports the bench's processes listen on (it uses up to 30 above it). */
+    port: { type: "string", default: "3300" },
   },
 });
 const only = new Set(values.only!.split(",").map((name) => name.trim()).filter(Boolean));
@@ -67,7 +71,7 @@ const BIG = Number(values.big);
 const UPLOAD_HASHES = Number(values.uploads);
 const LOAD = loadSettings(values);
 const POLL_MS = 2000; // the report page's interval
-const PORT = 3300;
+const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
 const TARGET_MS = 50;
 const WORKER_TARGET_MB = 150;
