@@ -142,7 +142,7 @@ describe("createJob", () => {
   });
 
   it("fails, rather than hangs, when the server refuses the tasks' COPY after its last row, and writes nothing", async () => {
-    // A job id with no job: the foreign key is checked when the COPY ends, after the client has sent every row.
+    // A job id with no job: that its job exists is checked when the COPY ends, after the client has sent every row.
     for (const size of [1, 50_000]) {
       const upload = parseUploadList(Array.from({ length: size }, (_, i) => i.toString(16).padStart(32, "9")), "no-such-job-0000000000");
       const attempt = retryingTransaction(t.db, (tx) => copyTasks(tx, upload.rows));
@@ -185,5 +185,57 @@ describe("createJob", () => {
     // Reversed, the last hashes now rank first: their lookups moved up.
     const [last] = await t.sql`select priority from graphile_worker.jobs where key = ${`lookup:${hashes[0]}`}`;
     expect(last.priority).toBe(0);
+  });
+});
+
+describe("a task's job (kept by triggers, drizzle/0009, as a foreign key would)", () => {
+  const hashes = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i.toString(16).padStart(32 - tag.length, "0")}`);
+  const tasksOf = async (jobId: string) => (await t.sql<{ n: number }[]>`select count(*)::int as n from tasks where job_id = ${jobId}`)[0].n;
+
+  it("refuses tasks of no job, whatever else the statement writes", async () => {
+    const { id } = await createJob(t.db, { hashes: hashes("e1", 1) }, options);
+    const insert = (jobId: string) => t.sql`
+      insert into tasks (job_id, position, line, hash, hash_type)
+      values (${id}, 100, 100, ${hashes("e2", 1)[0]}, 'md5'), (${jobId}, 0, 1, ${hashes("e3", 1)[0]}, 'md5')`;
+    await expect(insert("no-such-job-0000000000")).rejects.toMatchObject({ code: "23503" });
+    expect(await tasksOf(id)).toBe(1);
+  });
+
+  it("deletes a job's tasks with it, and only its own", async () => {
+    const [a, b] = [await createJob(t.db, { hashes: hashes("e4", 300) }, options), await createJob(t.db, { hashes: hashes("e4", 300) }, options)];
+    await t.sql`delete from jobs where id = ${a.id}`;
+    expect([await tasksOf(a.id), await tasksOf(b.id)]).toEqual([0, 300]);
+  });
+
+  it("never moves a task to another job, nor gives a job another id", async () => {
+    const [a, b] = [await createJob(t.db, { hashes: hashes("e5", 2) }, options), await createJob(t.db, { hashes: hashes("e6", 2) }, options)];
+    await expect(t.sql`update tasks set job_id = ${b.id} where job_id = ${a.id}`).rejects.toMatchObject({ code: "23503" });
+    await expect(t.sql`update jobs set id = 'moved-job-000000000000' where id = ${a.id}`).rejects.toMatchObject({ code: "23503" });
+    // Other updates of either are untouched by the check.
+    await t.sql`update tasks set job_id = job_id, error = 'x' where job_id = ${a.id}`;
+    await t.sql`update jobs set name = 'renamed' where id = ${a.id}`;
+    expect(await tasksOf(a.id)).toBe(2);
+  });
+
+  it("holds a job whose tasks are being written: a delete of it waits, then takes the new tasks too", async () => {
+    const { id } = await createJob(t.db, { hashes: hashes("e7", 1) }, options);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const writing = t.sql.begin(async (tx) => {
+      await tx`insert into tasks (job_id, position, line, hash, hash_type) select ${id}, g, g + 1, md5(g::text), 'md5' from generate_series(1, 50) g`;
+      written();
+      await held;
+    });
+    await wrote;
+    let deleted = false;
+    const deleting = t.sql`delete from jobs where id = ${id}`.then(() => (deleted = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(deleted).toBe(false);
+    release();
+    await writing;
+    await deleting;
+    expect(await tasksOf(id)).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { PgDialect } from "drizzle-orm/pg-core";
 import type { HashType } from "@/lib/hashes";
 import type { VirusTotalSource } from "@/lib/env";
 import type { Db, Executor } from "../client";
-import type { TaskStatus } from "../schema";
+import { TASK_STATUSES, type TaskStatus } from "../schema";
 import { toPgArray } from "./pg-array";
 
 export interface TaskFilter {
@@ -57,9 +57,13 @@ export type TaskRow = {
   changedXid: string;
 };
 
-// Each sort's key, exactly as indexed (tasks_detections_idx, tasks_scan_date_idx): a row without a value sorts as
-// the lowest. Descending is the exact reverse of ascending (ties too), so both are one index range.
-// `text` is the key as a cursor carries it, read back with `cast`.
+// Each sort's key: a task without a value (every task but a completed one, and a completed one without a scan date)
+// sorts as the lowest key. Only completed tasks are indexed by it (tasks_detections_idx, tasks_scan_date_idx are
+// partial: a job's tasks are written pending, and two indexes fewer to fill made writing them cheaper), so a sorted
+// read comes in two parts: the tasks above the lowest key, one range of the sort's index, and those at it in position
+// order (ranges of tasks_job_status_position_idx, one per status, and the sort index's range at the lowest key).
+// Descending is the exact reverse of ascending, ties included. `text` is the key as a cursor carries it, read back
+// with `cast`.
 const SORT_KEY: Record<TaskSort, { expr: SQL; cast: SQL; text: SQL }> = {
   position: { expr: sql`position`, cast: sql`int`, text: sql`position::text` },
   detections: { expr: sql`coalesce(detected, -1)`, cast: sql`int`, text: sql`coalesce(detected, -1)::text` },
@@ -69,6 +73,14 @@ const SORT_KEY: Record<TaskSort, { expr: SQL; cast: SQL; text: SQL }> = {
     text: sql`coalesce(to_char(scan_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '-infinity')`,
   },
 };
+
+/** The lowest key of each sort by a result, and whether a cursor's key (as decoded, lib/jobs/report.ts) is it. */
+const LOWEST: Record<Exclude<TaskSort, "position">, { value: SQL; is: (key: string) => boolean }> = {
+  detections: { value: sql`-1`, is: (key) => Number(key) === -1 },
+  scanDate: { value: sql`'-infinity'::timestamptz`, is: (key) => key === "-infinity" },
+};
+
+const NOT_COMPLETED = TASK_STATUSES.filter((status) => status !== "completed");
 
 const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -95,24 +107,64 @@ function filterSql(jobId: string, filter: TaskFilter): SQL {
   return sql.join(parts, sql` and `);
 }
 
-function orderSql(order: TaskOrder, filter: TaskFilter, after?: TaskKey): { where: SQL; orderBy: SQL; key: SQL } {
+/**
+ * One part of a read, in the read's order: `page(n)` its first n rows as one statement, `all` every row (an export's).
+ * The parts of a read follow each other: a page reads the next part only when the ones before leave it room.
+ */
+interface ReadPart {
+  page(limit: number): SQL;
+  all: SQL;
+}
+
+function readParts(jobId: string, filter: TaskFilter, order: TaskOrder, after?: TaskKey): ReadPart[] {
   const { expr, cast, text } = SORT_KEY[order.sort];
-  // Only completed tasks carry detections and scan dates: among the others, every key is the lowest, and the order
-  // is the position's alone — an index range on (job_id, status, position) instead of a walk past other rows.
-  const statuses = filter.statuses ?? [];
-  const keyIsConstant = order.sort !== "position" && statuses.length > 0 && !statuses.includes("completed");
-  const ordered = order.sort === "position" || keyIsConstant ? sql`position` : expr;
+  const where = filterSql(jobId, filter);
   const direction = order.descending ? sql`desc` : sql`asc`;
-  const orderBy = ordered === expr ? sql`${expr} ${direction}, position ${direction}` : sql`position ${direction}`;
-  // Completed tasks always have a detection count: their part of the index starts at 0.
-  const bound = order.sort === "detections" && statuses.length === 1 && statuses[0] === "completed" ? sql`${expr} >= 0` : sql`true`;
-  if (!after) return { where: bound, orderBy, key: text };
   const comparison = order.descending ? sql`<` : sql`>`;
-  const where =
-    ordered === expr
-      ? sql`${bound} and (${expr}, position) ${comparison} (${after.key}::${cast}, ${after.position})`
-      : sql`position ${comparison} ${after.position}`;
-  return { where, orderBy, key: text };
+  const statuses = filter.statuses?.length ? filter.statuses : TASK_STATUSES;
+  const byPosition = (condition: SQL): ReadPart => ({
+    page: (limit) => sql`select ${columns(text)} from tasks where ${where} and ${condition} order by position ${direction} limit ${limit}`,
+    all: sql`select ${columns(text)} from tasks where ${where} and ${condition} order by position ${direction}`,
+  });
+  const afterPosition = (alsoWhen: boolean) => (after && alsoWhen ? sql`position ${comparison} ${after.position}` : sql`true`);
+  // Among tasks that are not completed every key is the lowest: the order is the position's alone.
+  if (order.sort === "position" || !statuses.includes("completed")) return [byPosition(afterPosition(true))];
+
+  const lowest = LOWEST[order.sort].value;
+  const afterLowest = after !== undefined && LOWEST[order.sort].is(after.key);
+  const valued: ReadPart = {
+    page: (limit) => sql`
+      select ${columns(text)} from tasks
+      where ${where} and status = 'completed' and ${expr} > ${lowest}
+        and ${after && !afterLowest ? sql`(${expr}, position) ${comparison} (${after.key}::${cast}, ${after.position})` : sql`true`}
+      order by ${expr} ${direction}, position ${direction} limit ${limit}`,
+    all: sql`
+      select ${columns(text)} from tasks where ${where} and status = 'completed' and ${expr} > ${lowest}
+      order by ${expr} ${direction}, position ${direction}`,
+  };
+  // The tasks at the lowest key: those not completed (none under a filter that only a result meets, as only a completed
+  // task has one: tasks_result_only_when_completed_check), and completed ones without a scan date (every completed
+  // task has a detection count).
+  const onlyResults = filter.fortinetDetected || (filter.minDetected ?? 0) > 0;
+  const ranges: SQL[] = (onlyResults ? [] : NOT_COMPLETED.filter((status) => statuses.includes(status))).map((status) => sql`status = ${status}`);
+  if (order.sort === "scanDate") ranges.push(sql`status = 'completed' and ${expr} = ${lowest}`);
+  const atLowest = afterPosition(afterLowest);
+  const lowestPart: ReadPart = {
+    // One index range per status, each cut to the page, merged by position.
+    page: (limit) => sql`
+      select * from (${sql.join(
+        ranges.map((range) => sql`(select ${columns(text)} from tasks where ${where} and ${range} and ${atLowest} order by position ${direction} limit ${limit})`),
+        sql` union all `,
+      )}) lowest
+      order by position ${direction} limit ${limit}`,
+    // An export reads every row anyway: one walk of the job in position order.
+    all: sql`
+      select ${columns(text)} from tasks where ${where} and (${sql.join(ranges.map((range) => sql`(${range})`), sql` or `)})
+      order by position ${direction}`,
+  };
+  // Ascending, the lowest key comes first; a cursor past it leaves only valued tasks. Descending, the reverse.
+  const parts = order.descending ? [...(afterLowest ? [] : [valued]), lowestPart] : [...(after && !afterLowest ? [] : [lowestPart]), valued];
+  return parts.filter((part) => part !== lowestPart || ranges.length > 0);
 }
 
 /** One page of a job's tasks under a filter and an order, after a row of the previous page. */
@@ -121,12 +173,12 @@ export async function listTaskPage(
   jobId: string,
   page: { filter: TaskFilter; order: TaskOrder; after?: TaskKey; limit: number },
 ): Promise<TaskRow[]> {
-  const { where, orderBy, key } = orderSql(page.order, page.filter, page.after);
-  return db.execute<TaskRow>(sql`
-    select ${columns(key)} from tasks
-    where ${filterSql(jobId, page.filter)} and ${where}
-    order by ${orderBy}
-    limit ${page.limit}`);
+  const rows: TaskRow[] = [];
+  for (const part of readParts(jobId, page.filter, page.order, page.after)) {
+    rows.push(...(await db.execute<TaskRow>(part.page(page.limit - rows.length))));
+    if (rows.length >= page.limit) break;
+  }
+  return rows;
 }
 
 /**
@@ -168,9 +220,7 @@ const dialect = new PgDialect();
  * `batch` rows at a time: memory stays flat whatever the job's size. Stop iterating to close the cursor.
  */
 export async function* streamTasks(db: Db, jobId: string, query: { filter: TaskFilter; order: TaskOrder; batch: number }) {
-  const { where, orderBy, key } = orderSql(query.order, query.filter);
-  const statement = dialect.sqlToQuery(sql`
-    select ${columns(key)} from tasks where ${filterSql(jobId, query.filter)} and ${where} order by ${orderBy}`);
+  const statements = readParts(jobId, query.filter, query.order).map((part) => dialect.sqlToQuery(part.all));
   const client = db.$client;
   const reserved = await client.reserve();
   try {
@@ -179,8 +229,10 @@ export async function* streamTasks(db: Db, jobId: string, query: { filter: TaskF
     // timeout would cut a slow download off mid-file. The export's own timeouts bound it (lib/jobs/export.ts).
     await reserved`set local statement_timeout = 0`;
     try {
-      for await (const rows of reserved.unsafe<TaskRow[]>(statement.sql, statement.params as never[]).cursor(query.batch)) {
-        yield rows;
+      for (const statement of statements) {
+        for await (const rows of reserved.unsafe<TaskRow[]>(statement.sql, statement.params as never[]).cursor(query.batch)) {
+          yield rows;
+        }
       }
     } finally {
       await reserved`commit`;
