@@ -195,7 +195,7 @@ async function breakdownOf(db: Db, count: number, runs: number) {
       const line = await placeInLine(tx, client, pending, parsed.jobId);
       step("placeInLine");
       const { queued, ...place } = await enqueueLookups(tx, pendingLookupsOfJob(parsed.jobId), 10, line);
-      step("enqueueLookups (add_jobs)");
+      step("enqueueLookups (queue rows, inserted as add_jobs would write them)");
       await setQueuePlace(tx, parsed.jobId, place);
       await countSavedRequests(tx, "simulator", parsed.accepted - queued);
       step("setQueuePlace + countSavedRequests");
@@ -215,7 +215,9 @@ export function ingestionReport(r: IngestionResult): string[] {
     `Text/plain to the production web process (a fresh one per size), timed until its 201: the job, its tasks and its queue rows ` +
       `committed in one transaction. Floor, same server, alternating with it: a \`COPY\` of the same rows into a plain table (same ` +
       `columns, no index, no constraint, no trigger) and one \`add_jobs\` of as many keyed no-op jobs (\`${NOOP_TASK}\`, shaped as ` +
-      `lookups), in one transaction. Each run starts from an emptied, analyzed database. Median of the runs (min–max).`,
+      `lookups), in one transaction. Each run starts from an emptied, analyzed database. Median of the runs (min–max). The ` +
+      `creation itself writes its queue rows with one INSERT of the rows add_jobs would write (lib/db/queries/queue.ts), not ` +
+      `through add_jobs: the floor's add_jobs is the standard way to do the same work.`,
     "",
     "| hashes | body | runs | POST → 201 | floor | ratio | target | web peak RSS |",
     "|---:|---:|---:|---:|---:|---:|---|---:|",

@@ -1,8 +1,10 @@
 // What lib/db/queries/queue.ts relies on in graphile-worker 0.17's private schema and behaviour. An upgrade that
 // changes any of it fails here first: then re-read queue.ts's header and the settle/fencing design before
 // changing the expectations.
+import { sql } from "drizzle-orm";
 import { Logger, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enqueueLookups } from "../../lib/db/queries/queue";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
@@ -92,5 +94,46 @@ describe("graphile-worker's behaviour", () => {
     expect(await runProbe("probe:returns", "return")).toEqual([]);
     // Throwing leaves a row held by another pool as it is.
     expect(await runProbe("probe:throws", "throw")).toEqual([{ locked_by: "other-pool", attempts: 1 }]);
+  });
+});
+
+describe("the lookup rows enqueueLookups writes itself", () => {
+  // Every column but the row's identity and times; the payload's hash and the key are compared apart.
+  const row = (key: string) => t.sql<Record<string, unknown>[]>`
+    select j.job_queue_id, t.identifier, j.payload->>'hash' as hash, j.priority, j.run_at, j.attempts, j.max_attempts,
+      j.last_error, j.locked_at, j.locked_by, j.flags, j.is_available, json_typeof(j.payload) as payload_type,
+      (select array_agg(k order by k) from json_object_keys(j.payload) k) as payload_keys
+    from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where j.key = ${key}`;
+  const same = (hash: string) => (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, hash: r.hash === hash ? "it" : r.hash }));
+
+  it("are the rows add_jobs writes for the same specs, and wake the workers as add_jobs does", async () => {
+    const [ours, theirs] = ["c".repeat(32), "d".repeat(32)];
+    const heard: string[] = [];
+    const listening = await t.sql.listen("jobs:insert", (payload) => heard.push(payload));
+    // Rank 40,000: past the smallint's cap, so the rank goes on in run_at (7,233 µs past RANK_TIME).
+    const queued = await t.db.transaction((tx) => enqueueLookups(tx, sql`select ${ours}::text as hash, 40000 as rank`, 7));
+    expect(queued).toEqual({ queued: 1, lastPriority: 32767, lastRank: 40000 });
+    await t.sql`
+      select graphile_worker.add_jobs(array[row(
+        'lookup', json_build_object('hash', ${theirs}::text), null, '2000-01-01T00:00:00.007233Z'::timestamptz, 7,
+        ${`lookup:${theirs}`}, 32767, array['vt']
+      )::graphile_worker.job_spec], true)`;
+    expect(same(ours)(await row(`lookup:${ours}`))).toEqual(same(theirs)(await row(`lookup:${theirs}`)));
+    expect((await row(`lookup:${ours}`))[0]).toMatchObject({ identifier: "lookup", is_available: true, payload_keys: ["hash"] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await listening.unlisten();
+    expect(heard.map((payload) => JSON.parse(payload).count)).toEqual([1, 1]);
+  });
+
+  it("runs a dead row of the hash again as a new one, where add_jobs would have added a row beside it", async () => {
+    const hash = "e".repeat(32);
+    await t.db.transaction((tx) => enqueueLookups(tx, sql`select ${hash}::text as hash, 3 as rank`, 5));
+    await t.sql`
+      update graphile_worker._private_jobs set attempts = max_attempts, last_error = 'boom', payload = json_build_object('hash', ${hash}::text, 'attempt', 5)
+      where key = ${`lookup:${hash}`}`;
+    const queued = await t.db.transaction((tx) => enqueueLookups(tx, sql`select ${hash}::text as hash, 1 as rank`, 6));
+    expect(queued.queued).toBe(1);
+    const rows = await t.sql`select key, attempts, max_attempts, last_error, priority, payload, is_available from graphile_worker._private_jobs where payload->>'hash' = ${hash}`;
+    expect(rows).toEqual([{ key: `lookup:${hash}`, attempts: 0, max_attempts: 6, last_error: null, priority: 1, payload: { hash }, is_available: true }]);
   });
 });
