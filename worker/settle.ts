@@ -1,10 +1,14 @@
 // How a lookup ends: one transaction that checks the lookup still holds its queue row (fencing), writes its
 // outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
 // whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
-import type { Db } from "@/lib/db/client";
+import type { Db, Tx } from "@/lib/db/client";
+import { pipelinedTransaction } from "@/lib/db/pipelined-transaction";
 import { countSavedRequests } from "@/lib/db/queries/budget";
 import { releaseLease } from "@/lib/db/queries/leases";
-import { deleteRow, holdOwnRow, lockKeySpace, requeueLookup, wakeLeaseWaiters, type RowLock } from "@/lib/db/queries/queue";
+import {
+  deleteRow, holdOwnRow, holdOwnRowOrAbort, isRowLost, lockKeySpace, requeueLookup, wakeLeaseWaiters, type RowLock,
+} from "@/lib/db/queries/queue";
+import { recordNotFound, saveReport } from "@/lib/db/queries/reports";
 import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
@@ -13,13 +17,18 @@ import type { LookupWait } from "@/lib/lookups/job";
 import type { ReportSummary } from "@/lib/virustotal";
 
 export type Outcome =
-  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: boolean }
+  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: true }
+  /** `raw`: VirusTotal's whole answer, just asked for: stored with the outcome. */
+  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: false; raw: unknown }
+  /** Not from the cache: VirusTotal's answer is remembered (NOT_FOUND_TTL_HOURS) with the outcome. */
   | { kind: "not_found"; fromCache: boolean }
   | { kind: "failed"; reason: string }
   /** No pending task wants the name any more (its jobs were cancelled, or another lookup answered them). */
   | { kind: "unwanted" }
   /** Back in the queue until `until`, as attempt `attempt`; `note` is shown on the waiting tasks. */
   | { kind: "wait"; until: Date; waitingFor: LookupWait; attempt: number; note?: string };
+
+type FinalOutcome = Extract<Outcome, { kind: "completed" | "not_found" | "failed" }>;
 
 /** One run of a lookup: its name, its hold on the queue row, and its lease's holder id. */
 export interface LookupRun {
@@ -46,62 +55,93 @@ export class FencedError extends Error {
 /** Database trouble a moment later may not have: a lost connection, a deadlock. */
 export const SETTLE_RETRY = { tries: 6, baseDelayMs: 250, maxDelayMs: 8000, retryIf: (e: unknown) => isConflict(e) || isConnectionLoss(e) };
 
-export async function settle(deps: { db: Db; budget: string }, run: LookupRun, outcome: Outcome): Promise<void> {
+export interface SettleDeps {
+  db: Db;
+  budget: string;
+  /** Whose answers this worker stores: VirusTotal's or the simulator's. */
+  source: VirusTotalSource;
+}
+
+export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome): Promise<void> {
+  const onRetry = (error: unknown, attempt: number) => log.warn({ err: error, hash: run.hash, attempt }, "Settling a lookup failed; trying again");
+  if (outcome.kind === "wait" || outcome.kind === "unwanted") {
+    await withRetries(() => deps.db.transaction((tx) => settleBackToQueue(tx, deps, run, outcome)), { ...SETTLE_RETRY, onRetry });
+    return;
+  }
+  try {
+    await withRetries(() => settleFinal(deps, run, outcome), { ...SETTLE_RETRY, onRetry });
+  } catch (error) {
+    // Content cannot make an answer's storing fail (lib/virustotal sanitizes every answer); should it fail all the
+    // same, the tasks still end, saying why, rather than ask VirusTotal again.
+    if (!storesAnswer(outcome) || error instanceof FencedError || SETTLE_RETRY.retryIf(error)) throw error;
+    log.error({ err: error, hash: run.hash }, "VirusTotal's answer could not be stored");
+    await withRetries(() => settleFinal(deps, run, { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" }), {
+      ...SETTLE_RETRY,
+      onRetry,
+    });
+  }
+}
+
+const storesAnswer = (outcome: FinalOutcome) => (outcome.kind === "completed" || outcome.kind === "not_found") && !outcome.fromCache;
+
+/**
+ * A final outcome, its statements sent together (lib/db/pipelined-transaction.ts): the fencing check first, which aborts the transaction when our
+ * row is no longer ours, so that none of the writes sent after it is applied; then VirusTotal's answer, the tasks
+ * of every job that asked, the saved-request count, our row, the lease and whoever waits for it.
+ */
+function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<unknown> {
   const { hash } = run;
-  await withRetries(
-    () =>
-      deps.db.transaction(async (tx) => {
-        // A lookup that may queue itself again takes the key space's lock first, as enqueueing does (queue.ts).
-        if (outcome.kind === "wait" || outcome.kind === "unwanted") await lockKeySpace(tx, "shared");
-        const own = await holdOwnRow(tx, run.lock);
-        if (!own) throw new FencedError(run);
-        // The writes that follow the fencing check are sent together (pipelined: one write to the socket, one round
-        // trip); Postgres runs them one after the other, and one failing fails the transaction. Not necessarily in
-        // this order (a Drizzle query, noteTasksWaiting, reaches the socket after prepared ones pushed after it), and
-        // nothing relies on it: each writes rows of its own, and our queue row is locked already.
-        const writes: Promise<unknown>[] = [];
-        switch (outcome.kind) {
-          case "completed":
-            writes.push(completeTasksForFile(tx, outcome.report, outcome.source));
-            break;
-          case "not_found":
-            writes.push(markTasksNotFound(tx, hash));
-            break;
-          case "failed":
-            writes.push(failTasks(tx, hash, outcome.reason));
-            break;
-          case "wait":
-            if (outcome.note) writes.push(noteTasksWaiting(tx, hash, { error: outcome.note, retryAt: outcome.until }));
-            break;
-          case "unwanted":
-            break;
-        }
-        if ((outcome.kind === "completed" || outcome.kind === "not_found") && outcome.fromCache) {
-          writes.push(countSavedRequests(tx, deps.budget, 1));
-        }
-        writes.push(deleteRow(tx, run.lock.jobId));
-        await Promise.all(writes);
-        if (outcome.kind === "wait" || outcome.kind === "unwanted") {
-          // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for, and a job created
-          // meanwhile (it kept our row, so we waited for its commit) wants the name after all: then it runs again now.
-          if (await hasPendingTasks(tx, hash)) {
-            const wait = outcome.kind === "wait" ? outcome : { until: new Date(), waitingFor: undefined, attempt: run.attempt };
-            await requeueLookup(tx, {
-              payload: { hash, attempt: wait.attempt, waitingFor: wait.waitingFor },
-              runAt: wait.until,
-              priority: own.priority,
-              maxAttempts: run.maxAttempts,
-            });
-          }
-        }
-        await Promise.all([
-          // Lookups of the same name that waited for our lease find the answer now.
-          outcome.kind !== "wait" && wakeLeaseWaiters(tx, [hash]),
-          releaseLease(tx, hash, run.holder),
-        ]);
-      }),
-    { ...SETTLE_RETRY, onRetry: (error, attempt) => log.warn({ err: error, hash, attempt }, "Settling a lookup failed; trying again") },
-  );
+  return pipelinedTransaction(deps.db, (q) => [
+    holdOwnRowOrAbort(q, run.lock).catch((error) => {
+      throw isRowLost(error) ? new FencedError(run) : error;
+    }),
+    ...(outcome.kind === "completed"
+      ? [
+          outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : saveReport(q, outcome.report, outcome.raw, outcome.source),
+          completeTasksForFile(q, outcome.report, outcome.source),
+        ]
+      : outcome.kind === "not_found"
+        ? [
+            outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : recordNotFound(q, hash, deps.source),
+            markTasksNotFound(q, hash),
+          ]
+        : [failTasks(q, hash, outcome.reason)]),
+    deleteRow(q, run.lock.jobId),
+    // Lookups of the same name that waited for our lease find the answer now.
+    wakeLeaseWaiters(q, [hash]),
+    releaseLease(q, hash, run.holder),
+  ]);
+}
+
+/**
+ * A lookup that waits, or that nobody wants any more: it may queue itself again, so it takes the key space's lock
+ * first, as enqueueing does (queue.ts), and decides on what it reads under its row's lock.
+ */
+async function settleBackToQueue(tx: Tx, deps: SettleDeps, run: LookupRun, outcome: Extract<Outcome, { kind: "wait" | "unwanted" }>) {
+  const { hash } = run;
+  await lockKeySpace(tx, "shared");
+  const own = await holdOwnRow(tx, run.lock);
+  if (!own) throw new FencedError(run);
+  await Promise.all([
+    outcome.kind === "wait" && outcome.note && noteTasksWaiting(tx, hash, { error: outcome.note, retryAt: outcome.until }),
+    deleteRow(tx, run.lock.jobId),
+  ]);
+  // Re-read under our row's lock: a job cancelled meanwhile leaves nobody to wait for, and a job created meanwhile
+  // (it kept our row, so we waited for its commit) wants the name after all: then it runs again now.
+  if (await hasPendingTasks(tx, hash)) {
+    const wait = outcome.kind === "wait" ? outcome : { until: new Date(), waitingFor: undefined, attempt: run.attempt };
+    await requeueLookup(tx, {
+      payload: { hash, attempt: wait.attempt, waitingFor: wait.waitingFor },
+      runAt: wait.until,
+      priority: own.priority,
+      maxAttempts: run.maxAttempts,
+    });
+  }
+  await Promise.all([
+    // An unwanted lookup's lease waiters find nobody wanting the name either, and end.
+    outcome.kind === "unwanted" && wakeLeaseWaiters(tx, [hash]),
+    releaseLease(tx, hash, run.holder),
+  ]);
 }
 
 /** Gives up the lease of a run that could not settle, and wakes the lookups that wait for it. */

@@ -3,8 +3,9 @@
 // away by the window come back. Every claim on a budget holds its advisory lock, so two processes can never both
 // take the last slot; every time it checks or records is the time after that lock. The lock is held for one
 // statement and the commit: the claim is sent with it (pipelined), and a free request is recorded by that statement.
+import type postgres from "postgres";
 import type { Db } from "@/lib/db/client";
-import { claimRequest, lockBudget, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
+import { claimRequest, claimRequestIf, lockBudget, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
 import type { PauseCause } from "@/lib/db/schema";
 import { effectiveWindowMs, slotIntervalMs, type RequestLimits } from "./limits";
 import type { Pause } from "./pauses";
@@ -40,6 +41,20 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
         return { granted: false, until: decision.until, cause: "window", reason: `${limits.perMinute} requests per ${limits.windowSeconds} s` };
     }
   });
+}
+
+/**
+ * The quick claim, sent inside a transaction of the caller's that also asks for other things (a lookup's look and
+ * claim, worker/look-and-claim.ts), and made only while `onlyIf` holds. It takes a free request and nothing else: true when
+ * granted; false when the window, a limit or a pause turns it away (it writes nothing then: acquireRequestSlot,
+ * which decides when to come back, claims again); null when `onlyIf` did not hold (no lock was taken either).
+ */
+export async function claimFreeRequestIf(q: postgres.Sql, budget: string, limits: RequestLimits, onlyIf: postgres.Fragment): Promise<boolean | null> {
+  const [, claim] = await Promise.all([
+    lockBudget(q, budget, onlyIf),
+    claimRequestIf(q, budget, limits, effectiveWindowMs(limits), onlyIf),
+  ]);
+  return claim && claim.granted;
 }
 
 /** The claim's rules, on the state read under the lock. */

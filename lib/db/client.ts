@@ -32,11 +32,19 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Executor = Db | Tx;
 
 /**
+ * What a query written only for postgres.js (prepared statements) takes: any executor, or a postgres.js connection
+ * of its own, such as a transaction's.
+ */
+export type SqlExecutor = Executor | postgres.Sql;
+
+/**
  * The postgres.js connection under a pool or a transaction, for what Drizzle cannot say (COPY). A transaction's
  * lies behind Drizzle's session, an internal field: create-job.test.ts writes every job through it, so a Drizzle
  * upgrade that moves it fails there.
  */
-export function driverOf(db: Executor): postgres.Sql {
+export function driverOf(db: SqlExecutor): postgres.Sql {
+  // postgres.js's connections are functions; Drizzle's pool and transactions are objects.
+  if (typeof db === "function") return db;
   // The session first: were Drizzle ever to give a transaction `$client` too, it would be the pool's, not ours.
   const client = (db as unknown as { session?: { client?: postgres.Sql } }).session?.client;
   if (client) return client;

@@ -1,21 +1,18 @@
 // One lookup: a file by one of its names. The cache first; then, if some pending task still wants the name, a
-// lease on it, a request slot from the shared budget, and VirusTotal. Whatever happens ends as one Outcome,
-// written by settle() in one fenced transaction to the tasks of every job that asked for the file.
+// lease on it, a request slot from the shared budget (those sent together: look-and-claim.ts), and VirusTotal.
+// Whatever happens ends as one Outcome, written by settle() in one fenced transaction, with VirusTotal's answer, to
+// the tasks of every job that asked for the file.
 import type { JobHelpers, Task } from "graphile-worker";
 import type { BudgetGate } from "@/lib/budget/gate";
 import type { RequestLimits } from "@/lib/budget/limits";
-import { acquireRequestSlot } from "@/lib/budget/slot";
 import type { Db } from "@/lib/db/client";
-import { takeLease } from "@/lib/db/queries/leases";
-import { findFreshReport, recentNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
-import { hasPendingTasks } from "@/lib/db/queries/tasks";
-import { isConnectionLoss } from "@/lib/db/retry";
+import { findFreshReport, recentNotFound, type CachePolicy } from "@/lib/db/queries/reports";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
 import { hashNameSchema, LOOKUP_TASK, lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { outcomeOfRefusal, retryLater } from "../lookup-outcomes";
-import { saveAnswer } from "../save-answer";
+import { lookAndClaim } from "../look-and-claim";
 import { FencedError, releaseLeaseAndWake, settle, type LookupRun, type Outcome } from "../settle";
 import { waitForSlot } from "../slot-wait";
 
@@ -88,22 +85,30 @@ export function createLookupTask(deps: LookupDeps): Task<typeof LOOKUP_TASK> {
 
 async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, payload: LookupPayload): Promise<Outcome> {
   const { hash } = run;
-  const cached = await answerFromCache(deps, hash);
-  if (cached) return cached;
-  // Spend nothing on a name nobody waits for (its only job was cancelled).
-  if (!(await hasPendingTasks(deps.db, hash))) return { kind: "unwanted" };
-
-  const lease = await takeLease(deps.db, hash, run.holder, deps.leaseSeconds);
-  if (!lease.taken) {
-    // Its holder wakes us when it settles; the lease's expiry bounds the wait if it dies.
-    return { kind: "wait", until: lease.expiresAt, waitingFor: { for: "lease" }, attempt: run.attempt };
+  const { look, slot } = await lookAndClaim(deps, run);
+  switch (look.kind) {
+    case "report":
+      return { kind: "completed", report: look.report, source: look.source, fromCache: true };
+    case "not_found":
+      return { kind: "not_found", fromCache: true };
+    case "unwanted":
+      // Spend nothing on a name nobody waits for (its only job was cancelled).
+      return { kind: "unwanted" };
+    case "lease_held":
+      // Its holder wakes us when it settles; the lease's expiry bounds the wait if it dies.
+      return { kind: "wait", until: look.expiresAt, waitingFor: { for: "lease" }, attempt: run.attempt };
+    case "leased":
+      break;
   }
-  // The lease's previous holder may have stored the answer between our first look and taking the lease.
-  const answered = await answerFromCache(deps, hash);
-  if (answered) return answered;
-
-  const waited = await waitForSlot(deps, helpers, run, payload);
-  if (waited) return waited;
+  if (!slot) {
+    // The lease's previous holder may have stored the answer between our look and taking the lease.
+    if (slot === null) {
+      const answered = await answerFromCache(deps, hash);
+      if (answered) return answered;
+    }
+    const waited = await waitForSlot(deps, helpers, run, payload);
+    if (waited) return waited;
+  }
 
   let lookup;
   try {
@@ -114,14 +119,8 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
     if (error.cause instanceof Error) log.warn({ hash, detail: error.cause.message }, error.message);
     return outcomeOfRefusal(deps, run, error as AnyVirusTotalError);
   }
-  try {
-    await saveAnswer(hash, () => saveReport(deps.db, lookup.summary, lookup.raw, deps.source));
-  } catch (error) {
-    if (isConnectionLoss(error)) throw error;
-    log.error({ err: error, hash }, "VirusTotal's answer could not be stored");
-    return { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" };
-  }
-  return { kind: "completed", report: lookup.summary, source: deps.source, fromCache: false };
+  // Stored by settle() with the outcome, in the same transaction.
+  return { kind: "completed", report: lookup.summary, source: deps.source, fromCache: false, raw: lookup.raw };
 }
 
 /** A fresh report of the file (by any of its names, from an allowed source), or a recent "not found". */

@@ -2,7 +2,8 @@
 // wake cursor.
 // SQL only: the rules that decide with them live in lib/budget/.
 import { and, eq, gt, sql } from "drizzle-orm";
-import { driverOf, type Executor } from "../client";
+import type postgres from "postgres";
+import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { vtPause, type PauseCause } from "../schema";
 
 const day = (at: ReturnType<typeof sql>) => sql`'day:' || to_char(${at} at time zone 'utc', 'YYYY-MM-DD')`;
@@ -13,9 +14,9 @@ const month = (at: ReturnType<typeof sql>) => sql`'month:' || to_char(${at} at t
  * postgres.js as a prepared statement, so that it and the claim go out together (a Drizzle query with parameters is
  * unnamed, and postgres.js asks the server for its parameter types first: a round trip more, and nothing pipelined).
  */
-export async function lockBudget(db: Executor, budget: string): Promise<void> {
+export async function lockBudget(db: SqlExecutor, budget: string, onlyIf?: postgres.Fragment): Promise<void> {
   const driver = driverOf(db);
-  await driver`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || ${budget}::text))`;
+  await driver`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || ${budget}::text)) where ${onlyIf ?? driver`true`}`.execute();
 }
 
 export interface BudgetState {
@@ -53,12 +54,23 @@ export interface Claim {
  * newest, finds no counter, and the window is counted whole once, as before. When the window is full, the moment it
  * frees is one index probe (its oldest request) while it holds exactly the limit.
  */
-export async function claimRequest(
-  db: Executor,
+export async function claimRequest(db: Executor, budget: string, limits: ClaimLimits, windowMs: number): Promise<Claim> {
+  return (await claimRequestIf(db, budget, limits, windowMs))!;
+}
+
+type ClaimLimits = { perMinute: number; perDay: number; perMonth: number };
+
+/**
+ * claimRequest, made only while `onlyIf` holds at the claim's time (after the lock, which lockBudget took under the
+ * same condition); null when it does not, and then nothing is read or written.
+ */
+export async function claimRequestIf(
+  db: SqlExecutor,
   budget: string,
-  limits: { perMinute: number; perDay: number; perMonth: number },
+  limits: ClaimLimits,
   windowMs: number,
-): Promise<Claim> {
+  onlyIf?: postgres.Fragment,
+): Promise<Claim | null> {
   // Prepared, as lockBudget: sent together with it (see there).
   const q = driverOf(db);
   const window = q`make_interval(secs => ${windowMs / 1000}::float8)`;
@@ -72,7 +84,7 @@ export async function claimRequest(
     at: string; granted: boolean; pause_until: string | null; pause_cause: PauseCause | null; pause_reason: string | null;
     in_window: number; window_free_at: number | null; day: number; month: number; next_day: number; next_month: number; wake_cursor: number | null;
   }[]>`
-    with clock as materialized (select clock_timestamp() as at),
+    with clock as materialized (select clock_timestamp() as at where ${onlyIf ?? q`true`}),
     newest as materialized (
       select c.at, (select max(r.at) from vt_requests r where r.budget = ${budget}::text) as m from clock c
     ),
@@ -145,7 +157,8 @@ export async function claimRequest(
       (extract(epoch from date_trunc('day', s.at at time zone 'utc') + interval '1 day') * 1000)::float8 as next_day,
       (extract(epoch from date_trunc('month', s.at at time zone 'utc') + interval '1 month') * 1000)::float8 as next_month,
       (select extract(epoch from w.at) * 1000 from vt_wake_cursor w where w.budget = ${budget}::text and w.at > s.at)::float8 as wake_cursor
-    from state s`;
+    from state s`.execute();
+  if (!row) return null;
   return {
     at: row.at,
     granted: row.granted,
@@ -169,12 +182,12 @@ export async function setWakeCursor(db: Executor, budget: string, at: Date) {
 }
 
 /** Counts lookups that our cache answered instead of VirusTotal. Prepared: a lookup's settling sends it (worker/settle.ts). */
-export async function countSavedRequests(db: Executor, budget: string, n: number) {
+export async function countSavedRequests(db: SqlExecutor, budget: string, n: number) {
   if (n <= 0) return;
   await driverOf(db)`
     insert into vt_usage (budget, period, count)
     values (${budget}::text, 'saved:day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD'), ${n}::int)
-    on conflict (budget, period) do update set count = vt_usage.count + excluded.count`;
+    on conflict (budget, period) do update set count = vt_usage.count + excluded.count`.execute();
 }
 
 export interface Usage {

@@ -1,6 +1,6 @@
 // Per-name leases: while one lookup is asking VirusTotal for a name, no other lookup asks for the same name.
-import { and, eq, sql } from "drizzle-orm";
-import type { Executor } from "../client";
+import { eq, sql } from "drizzle-orm";
+import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { lookupLeases } from "../schema";
 import { toPgArray } from "./pg-array";
 
@@ -23,8 +23,9 @@ export async function takeLease(db: Executor, hash: string, holder: string, ttlS
   return { taken: false, expiresAt: other?.expiresAt ?? new Date() };
 }
 
-export async function releaseLease(db: Executor, hash: string, holder: string) {
-  await db.delete(lookupLeases).where(and(eq(lookupLeases.hash, hash), eq(lookupLeases.holder, holder)));
+/** Prepared (postgres.js): a lookup's settling sends it (worker/settle.ts). */
+export async function releaseLease(db: SqlExecutor, hash: string, holder: string) {
+  await driverOf(db)`delete from lookup_leases where hash = ${hash}::text and holder = ${holder}::text`.execute();
 }
 
 /** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. Returns their names. */

@@ -16,7 +16,8 @@
 //   the run, and could unlock a newer run of the same job in that pool).
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
-import { driverOf, type Executor } from "../client";
+import { driverOf, type Executor, type SqlExecutor } from "../client";
+import { errorCode } from "../retry";
 import { toPgArray } from "./pg-array";
 
 /** graphile-worker stores priority as a smallint. */
@@ -252,8 +253,26 @@ export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priorit
   return row ?? null;
 }
 
-export async function deleteRow(db: Executor, jobId: string): Promise<void> {
-  await driverOf(db)`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`;
+/**
+ * holdOwnRow for a pipelined transaction (lib/db/pipelined-transaction.ts), where nothing waits for its answer: when the
+ * row is not ours, it fails (a division by zero, isRowLost), which aborts the transaction with every write sent
+ * after it.
+ */
+export async function holdOwnRowOrAbort(db: SqlExecutor, lock: RowLock): Promise<{ priority: number }> {
+  const [row] = await driverOf(db)<{ priority: number }[]>`
+    select max(own.priority)::int as priority, 1 / count(*) as held from (
+      select priority from graphile_worker._private_jobs
+      where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy}::text and attempts = ${lock.attempts}::int
+      for update
+    ) own`.execute();
+  return row;
+}
+
+/** holdOwnRowOrAbort's failure: the row was released and taken over, or removed. */
+export const isRowLost = (error: unknown) => errorCode(error) === "22012";
+
+export async function deleteRow(db: SqlExecutor, jobId: string): Promise<void> {
+  await driverOf(db)`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`.execute();
 }
 
 /**
@@ -289,11 +308,11 @@ export async function requeueLookup(
 }
 
 /** Lookups of these names waiting for the lease their holder just gave up run now. */
-export async function wakeLeaseWaiters(db: Executor, hashes: readonly string[]): Promise<void> {
+export async function wakeLeaseWaiters(db: SqlExecutor, hashes: readonly string[]): Promise<void> {
   await driverOf(db)`
     update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
     where j.key = any(${hashes.map(lookupJobKey)}::text[]) and j.locked_at is null and j.run_at > now()
-      and j.payload->'waitingFor'->>'for' = 'lease'`;
+      and j.payload->'waitingFor'->>'for' = 'lease'`.execute();
 }
 
 /**

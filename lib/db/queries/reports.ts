@@ -2,7 +2,7 @@
 import { and, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
 import type { ReportSummary } from "@/lib/virustotal";
-import type { Executor } from "../client";
+import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { notFoundHashes, reports } from "../schema";
 
 export interface CachePolicy {
@@ -50,29 +50,29 @@ export async function recentNotFound(db: Executor, hash: string, sources: readon
   return row?.checkedAt ?? null;
 }
 
-/** Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. */
-export async function saveReport(db: Executor, summary: ReportSummary, raw: unknown, source: VirusTotalSource) {
-  const values = {
-    sha256: summary.sha256,
-    md5: summary.md5,
-    sha1: summary.sha1,
-    source,
-    fetchedAt: sql`now()`,
-    fortinet: summary.fortinet,
-    fortinetCategory: summary.fortinetCategory,
-    detected: summary.detected,
-    engines: summary.engines,
-    scanDate: summary.scanDate,
-    meaningfulName: summary.meaningfulName,
-    fileType: summary.fileType,
-    raw,
-  };
-  await db.insert(reports).values(values).onConflictDoUpdate({ target: [reports.sha256, reports.source], set: values });
+/**
+ * Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. Prepared (postgres.js),
+ * as every statement a lookup's settling sends (worker/settle.ts, lib/db/queries/tasks.ts). The answer goes as JSON
+ * text: on Drizzle's client, postgres.js passes json parameters through unserialized.
+ */
+export async function saveReport(db: SqlExecutor, summary: ReportSummary, raw: unknown, source: VirusTotalSource) {
+  const q = driverOf(db);
+  await q`
+    insert into reports (sha256, md5, sha1, source, fetched_at, fortinet, fortinet_category, detected, engines, scan_date, meaningful_name, file_type, raw)
+    values (
+      ${summary.sha256}::text, ${summary.md5}::text, ${summary.sha1}::text, ${source}::text, now(),
+      ${summary.fortinet}::text, ${summary.fortinetCategory}::text, ${summary.detected}::int, ${summary.engines}::int,
+      ${summary.scanDate?.toISOString() ?? null}::timestamptz, ${summary.meaningfulName}::text, ${summary.fileType}::text,
+      ${JSON.stringify(raw)}::jsonb
+    )
+    on conflict (sha256, source) do update set
+      md5 = excluded.md5, sha1 = excluded.sha1, fetched_at = excluded.fetched_at, fortinet = excluded.fortinet,
+      fortinet_category = excluded.fortinet_category, detected = excluded.detected, engines = excluded.engines,
+      scan_date = excluded.scan_date, meaningful_name = excluded.meaningful_name, file_type = excluded.file_type, raw = excluded.raw`.execute();
 }
 
-export async function recordNotFound(db: Executor, hash: string, source: VirusTotalSource) {
-  await db
-    .insert(notFoundHashes)
-    .values({ hash, source })
-    .onConflictDoUpdate({ target: [notFoundHashes.hash, notFoundHashes.source], set: { checkedAt: sql`now()` } });
+export async function recordNotFound(db: SqlExecutor, hash: string, source: VirusTotalSource) {
+  await driverOf(db)`
+    insert into not_found_hashes (hash, source, checked_at) values (${hash}::text, ${source}::text, now())
+    on conflict (hash, source) do update set checked_at = excluded.checked_at`.execute();
 }

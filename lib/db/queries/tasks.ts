@@ -6,7 +6,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { VirusTotalSource } from "@/lib/env";
 import { TASK_COPY_COLUMNS } from "@/lib/hashes/upload";
 import type { ReportSummary } from "@/lib/virustotal";
-import { driverOf, type Executor } from "../client";
+import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { tasks } from "../schema";
 import { toPgArray } from "./pg-array";
 import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
@@ -142,16 +142,18 @@ export async function hasPendingTasks(db: Executor, hash: string): Promise<boole
 // A lookup's writes, one per lookup, are sent by postgres.js as prepared statements: a Drizzle query with
 // parameters is unnamed, and postgres.js then asks the server for its parameter types first (a round trip more per
 // statement), and builds it anew each time (drizzle's query building was a quarter of the worker's CPU per lookup).
-const settleTasks = (db: Executor, hash: string | readonly string[], set: (q: ReturnType<typeof driverOf>) => ReturnType<ReturnType<typeof driverOf>>) => {
+// Each is handed to the connection as soon as it is called (`.execute()`), as every statement of a lookup's
+// pipelined transactions is, so that they run in the order they are called (lib/db/pipelined-transaction.ts).
+const settleTasks = (db: SqlExecutor, hash: string | readonly string[], set: (q: ReturnType<typeof driverOf>) => ReturnType<ReturnType<typeof driverOf>>) => {
   const q = driverOf(db);
   const names = typeof hash === "string" ? [hash] : hash;
   return q`
     update tasks set ${set(q)}, updated_at = now(), changed_xid = pg_current_xact_id()
-    where status = 'pending' and hash = any(${names as string[]}::text[])`;
+    where status = 'pending' and hash = any(${names as string[]}::text[])`.execute();
 };
 
 /** Completes every pending task, in every job, that asked for this file by any of its names, with its result. */
-export async function completeTasksForFile(db: Executor, file: ReportSummary, source: VirusTotalSource) {
+export async function completeTasksForFile(db: SqlExecutor, file: ReportSummary, source: VirusTotalSource) {
   await settleTasks(db, [file.sha256, file.md5, file.sha1], (q) => q`
     status = 'completed', error = null, retry_at = null,
     sha256 = ${file.sha256}::text, md5 = ${file.md5}::text, sha1 = ${file.sha1}::text, source = ${source}::text,
@@ -160,11 +162,11 @@ export async function completeTasksForFile(db: Executor, file: ReportSummary, so
     meaningful_name = ${file.meaningfulName}::text, file_type = ${file.fileType}::text`);
 }
 
-export async function markTasksNotFound(db: Executor, hash: string) {
+export async function markTasksNotFound(db: SqlExecutor, hash: string) {
   await settleTasks(db, hash, (q) => q`status = 'not_found', error = null, retry_at = null`);
 }
 
-export async function failTasks(db: Executor, hash: string, reason: string) {
+export async function failTasks(db: SqlExecutor, hash: string, reason: string) {
   await settleTasks(db, hash, (q) => q`status = 'failed', error = ${reason}::text, retry_at = null`);
 }
 

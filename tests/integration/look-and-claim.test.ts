@@ -1,0 +1,141 @@
+// A lookup's look and claim (worker/look-and-claim.ts): the cache, the name's lease and a free request slot, in
+// one transaction whose statements are sent together (lib/db/pipelined-transaction.ts). Each way it can end, and the transaction's own edges:
+// a failing statement leaves nothing, and a connection that dies under a trip does not poison the pool.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestLimits } from "../../lib/budget/limits";
+import { createDb, type Db } from "../../lib/db/client";
+import { pipelinedTransaction } from "../../lib/db/pipelined-transaction";
+import { recordNotFound, saveReport } from "../../lib/db/queries/reports";
+import { createJob } from "../../lib/jobs/create";
+import type { ReportSummary } from "../../lib/virustotal";
+import { lookAndClaim } from "../../worker/look-and-claim";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("first_trip");
+});
+afterAll(async () => t?.drop());
+
+const md5 = (label: string) => createHash("md5").update(label).digest("hex");
+const cache = { ttlHours: 24, sources: ["simulator"] as const };
+const roomy: RequestLimits = { perMinute: 1000, perDay: 10_000, perMonth: 100_000, windowSeconds: 60 };
+const deps = (budget: string, limits = roomy) => ({ db: t.db, cache, budget, limits, leaseSeconds: 60 });
+const fileOf = (hash: string): ReportSummary => ({
+  sha256: hash.padEnd(64, "2"), md5: hash, sha1: hash.padEnd(40, "1"), fortinet: "W32/Test", fortinetCategory: "malicious",
+  detected: 5, engines: 70, scanDate: new Date("2026-11-30T10:00:00Z"), meaningfulName: "a.exe", fileType: "Win32 EXE",
+});
+/** A pending task asks for each name. */
+const wanted = (...hashes: string[]) => createJob(t.db, { hashes }, { cache: { ttlHours: 24, sources: [] }, lookupMaxAttempts: 5 });
+const leaseOf = async (hash: string) => (await t.sql<{ holder: string }[]>`select holder from lookup_leases where hash = ${hash}`)[0]?.holder ?? null;
+const requests = async (budget: string) => (await t.sql<{ n: number }[]>`select count(*)::int as n from vt_requests where budget = ${budget}`)[0].n;
+
+describe("a lookup's look and claim", () => {
+  it("answers from the cache by any of the file's names, taking no lease and no request", async () => {
+    const file = fileOf(md5("cached"));
+    await saveReport(t.db, file, { data: {} }, "simulator");
+    await wanted(file.sha1);
+    const trip = await lookAndClaim(deps("b-cache"), { hash: file.sha1, holder: "p/1" });
+    expect(trip).toEqual({ look: { kind: "report", report: file, source: "simulator" }, slot: null });
+    expect(await leaseOf(file.sha1)).toBeNull();
+    expect(await requests("b-cache")).toBe(0);
+  });
+
+  it("answers a recent not found, and leaves a name nobody waits for alone", async () => {
+    await recordNotFound(t.db, md5("unknown"), "simulator");
+    await wanted(md5("unknown"));
+    expect(await lookAndClaim(deps("b-nf"), { hash: md5("unknown"), holder: "p/2" })).toEqual({ look: { kind: "not_found" }, slot: null });
+    expect(await lookAndClaim(deps("b-nf"), { hash: md5("nobody"), holder: "p/3" })).toEqual({ look: { kind: "unwanted" }, slot: null });
+    expect(await leaseOf(md5("unknown"))).toBeNull();
+    expect(await leaseOf(md5("nobody"))).toBeNull();
+    expect(await requests("b-nf")).toBe(0);
+  });
+
+  it("takes the lease and a free request; another lookup of the name then waits for the lease", async () => {
+    const hash = md5("fresh");
+    await wanted(hash);
+    expect(await lookAndClaim(deps("b-free"), { hash, holder: "p/4" })).toEqual({ look: { kind: "leased" }, slot: true });
+    expect(await leaseOf(hash)).toBe("p/4");
+    expect(await requests("b-free")).toBe(1);
+    const other = await lookAndClaim(deps("b-free"), { hash, holder: "q/5" });
+    expect(other.look.kind).toBe("lease_held");
+    if (other.look.kind !== "lease_held") return;
+    expect(Math.abs(other.look.expiresAt.getTime() - (Date.now() + 60_000))).toBeLessThan(5_000);
+    expect(other.slot).toBeNull();
+    expect(await requests("b-free")).toBe(1);
+  });
+
+  it("takes the lease but no request when the window is full: the slow claim decides when to come back", async () => {
+    const tight = { ...roomy, perMinute: 1 };
+    await wanted(md5("w1"), md5("w2"));
+    expect((await lookAndClaim(deps("b-full", tight), { hash: md5("w1"), holder: "p/6" })).slot).toBe(true);
+    expect(await lookAndClaim(deps("b-full", tight), { hash: md5("w2"), holder: "p/7" })).toEqual({ look: { kind: "leased" }, slot: false });
+    expect(await leaseOf(md5("w2"))).toBe("p/7");
+    expect(await requests("b-full")).toBe(1);
+  });
+
+  it("claims nothing when the answer arrives after its look, before its claim", async () => {
+    const file = fileOf(md5("late"));
+    await wanted(file.md5);
+    // The lease's previous holder stores the answer as our lease is taken: the look's snapshot predates it.
+    await t.sql.unsafe(`
+      create function store_late() returns trigger language plpgsql as $$
+      begin
+        insert into reports (sha256, md5, sha1, source, detected, engines, raw)
+        values ('${file.sha256}', '${file.md5}', '${file.sha1}', 'simulator', 5, 70, '{}');
+        return new;
+      end $$;
+      create trigger store_late after insert on lookup_leases for each row execute function store_late();`);
+    try {
+      expect(await lookAndClaim(deps("b-late"), { hash: file.md5, holder: "p/8" })).toEqual({ look: { kind: "leased" }, slot: null });
+    } finally {
+      await t.sql`drop trigger store_late on lookup_leases`;
+    }
+    expect(await requests("b-late")).toBe(0);
+  });
+});
+
+describe("a pipelined transaction", () => {
+  it("leaves nothing when a statement fails, whichever statement it is", async () => {
+    await t.sql`create table trip_rows (n int primary key)`;
+    for (const failing of [0, 1, 2]) {
+      await t.sql`insert into trip_rows values (100)`;
+      // Three inserts, one of them a duplicate of the row already there.
+      const error = await pipelinedTransaction(t.db, (q) =>
+        [1, 2, 3].map((n, i) => (async () => void (await q`insert into trip_rows values (${i === failing ? 100 : n}::int)`.execute()))()),
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "23505" });
+      expect((await t.sql`select n from trip_rows order by n`).map((r) => r.n)).toEqual([100]);
+      await t.sql`delete from trip_rows`;
+    }
+  });
+
+  it("runs its statements in the order given, and answers each", async () => {
+    const [, , seen] = await pipelinedTransaction<[unknown, unknown, { n: number }[]]>(t.db, (q) => [
+      q`insert into trip_rows values (1)`.execute(),
+      q`update trip_rows set n = n + 1`.execute(),
+      q<{ n: number }[]>`select n from trip_rows`.execute(),
+    ]);
+    expect(seen.map((r) => r.n)).toEqual([2]);
+    await t.sql`delete from trip_rows`;
+  });
+
+  it("gives back a pool whose only connection died under a trip, able to send the next one", async () => {
+    const one: Db = createDb(t.url, { max: 1 });
+    try {
+      const [{ pid }] = await one.$client<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const dying = pipelinedTransaction(one, (q) => [q`select pg_sleep(0.5)`.execute(), q`insert into trip_rows values (3)`.execute()]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await t.sql`select pg_terminate_backend(${pid})`;
+      await expect(dying).rejects.toMatchObject({ code: expect.stringMatching(/57P01|CONNECTION_CLOSED|ECONNRESET/) });
+      const [, rows] = await pipelinedTransaction<[unknown, { n: number }[]]>(one, (q) => [
+        q`insert into trip_rows values (4)`.execute(),
+        q<{ n: number }[]>`select n from trip_rows order by n`.execute(),
+      ]);
+      expect(rows.map((r) => r.n)).toEqual([4]);
+    } finally {
+      await one.$client.end({ timeout: 5 });
+    }
+  });
+});
