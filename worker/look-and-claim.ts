@@ -22,9 +22,11 @@ export async function lookAndClaim(
   run: Pick<LookupRun, "hash" | "holder">,
 ): Promise<LookAndClaim> {
   const [, look, slot] = await pipelinedTransaction<[unknown, FirstLook, boolean | null]>(deps.db, (q) => [
-    // The budget's lock is held until this commits: not waiting for the commit to reach the disk lets the next
-    // lookup claim sooner. Should Postgres itself crash within the moment before it does (the next settle's commit
-    // flushes it), a request made may go uncounted and the lease be forgotten; a worker crash loses nothing.
+    // The budget's lock is held until this commits: not waiting for the commit to reach the disk (nor a synchronous
+    // standby) lets the next lookup claim sooner. Should Postgres itself crash (or fail over) within the moment before
+    // it does (the next settle's commit, or the WAL writer within a second, flushes it), a request made may go
+    // uncounted, letting the minute after recovery go over the limit by as much (VirusTotal's 429 then pauses us),
+    // and the lease be forgotten; a worker crash loses nothing.
     q`set local synchronous_commit = off`.execute(),
     lookOrLease(q, run.hash, run.holder, deps.leaseSeconds, deps.cache),
     claimFreeRequestIf(q, deps.budget, deps.limits, stillUnanswered(q, run.hash, run.holder, deps.cache)),

@@ -1,14 +1,16 @@
 // What a lookup makes of VirusTotal's refusals and of its own failures: an Outcome for settle() to write.
 import { startPause } from "@/lib/db/queries/budget";
+import { recordNotFound } from "@/lib/db/queries/reports";
 import { pauseForBadKey, pauseForQuota, transientRetryDelayMs } from "@/lib/budget/pauses";
 import type { AnyVirusTotalError } from "@/lib/virustotal";
 import type { Outcome, LookupRun } from "./settle";
 import type { LookupDeps } from "./tasks/lookup";
+import { saveAnswer } from "./save-answer";
 
 export async function outcomeOfRefusal(deps: LookupDeps, run: LookupRun, error: AnyVirusTotalError): Promise<Outcome> {
   switch (error.kind) {
     case "not_found":
-      // Remembered by settle() with the outcome, in the same transaction.
+      await saveAnswer(run.hash, () => recordNotFound(deps.db, run.hash, deps.source));
       return { kind: "not_found", fromCache: false };
     case "quota":
     case "bad_key": {

@@ -8,7 +8,6 @@ import { releaseLease } from "@/lib/db/queries/leases";
 import {
   deleteRow, holdOwnRow, holdOwnRowOrAbort, isRowLost, lockKeySpace, requeueLookup, wakeLeaseWaiters, type RowLock,
 } from "@/lib/db/queries/queue";
-import { recordNotFound, saveReport } from "@/lib/db/queries/reports";
 import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
@@ -17,10 +16,7 @@ import type { LookupWait } from "@/lib/lookups/job";
 import type { ReportSummary } from "@/lib/virustotal";
 
 export type Outcome =
-  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: true }
-  /** `raw`: VirusTotal's whole answer, just asked for: stored with the outcome. */
-  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: false; raw: unknown }
-  /** Not from the cache: VirusTotal's answer is remembered (NOT_FOUND_TTL_HOURS) with the outcome. */
+  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: boolean }
   | { kind: "not_found"; fromCache: boolean }
   | { kind: "failed"; reason: string }
   /** No pending task wants the name any more (its jobs were cancelled, or another lookup answered them). */
@@ -58,8 +54,6 @@ export const SETTLE_RETRY = { tries: 6, baseDelayMs: 250, maxDelayMs: 8000, retr
 export interface SettleDeps {
   db: Db;
   budget: string;
-  /** Whose answers this worker stores: VirusTotal's or the simulator's. */
-  source: VirusTotalSource;
 }
 
 export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome): Promise<void> {
@@ -68,26 +62,14 @@ export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome)
     await withRetries(() => deps.db.transaction((tx) => settleBackToQueue(tx, deps, run, outcome)), { ...SETTLE_RETRY, onRetry });
     return;
   }
-  try {
-    await withRetries(() => settleFinal(deps, run, outcome), { ...SETTLE_RETRY, onRetry });
-  } catch (error) {
-    // Content cannot make an answer's storing fail (lib/virustotal sanitizes every answer); should it fail all the
-    // same, the tasks still end, saying why, rather than ask VirusTotal again.
-    if (!storesAnswer(outcome) || error instanceof FencedError || SETTLE_RETRY.retryIf(error)) throw error;
-    log.error({ err: error, hash: run.hash }, "VirusTotal's answer could not be stored");
-    await withRetries(() => settleFinal(deps, run, { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" }), {
-      ...SETTLE_RETRY,
-      onRetry,
-    });
-  }
+  await withRetries(() => settleFinal(deps, run, outcome), { ...SETTLE_RETRY, onRetry });
 }
-
-const storesAnswer = (outcome: FinalOutcome) => (outcome.kind === "completed" || outcome.kind === "not_found") && !outcome.fromCache;
 
 /**
  * A final outcome, its statements sent together (lib/db/pipelined-transaction.ts): the fencing check first, which aborts the transaction when our
- * row is no longer ours, so that none of the writes sent after it is applied; then VirusTotal's answer, the tasks
- * of every job that asked, the saved-request count, our row, the lease and whoever waits for it.
+ * row is no longer ours, so that none of the writes sent after it is applied; then the tasks of every job that
+ * asked, the saved-request count, our row, the lease and whoever waits for it. (VirusTotal's answer was stored
+ * before, on its own: lookup.ts.)
  */
 function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<unknown> {
   const { hash } = run;
@@ -95,17 +77,12 @@ function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): P
     holdOwnRowOrAbort(q, run.lock).catch((error) => {
       throw isRowLost(error) ? new FencedError(run) : error;
     }),
-    ...(outcome.kind === "completed"
-      ? [
-          outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : saveReport(q, outcome.report, outcome.raw, outcome.source),
-          completeTasksForFile(q, outcome.report, outcome.source),
-        ]
+    outcome.kind === "completed"
+      ? completeTasksForFile(q, outcome.report, outcome.source)
       : outcome.kind === "not_found"
-        ? [
-            outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : recordNotFound(q, hash, deps.source),
-            markTasksNotFound(q, hash),
-          ]
-        : [failTasks(q, hash, outcome.reason)]),
+        ? markTasksNotFound(q, hash)
+        : failTasks(q, hash, outcome.reason),
+    outcome.kind !== "failed" && outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : Promise.resolve(),
     deleteRow(q, run.lock.jobId),
     // Lookups of the same name that waited for our lease find the answer now.
     wakeLeaseWaiters(q, [hash]),

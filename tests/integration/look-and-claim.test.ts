@@ -66,6 +66,13 @@ describe("a lookup's look and claim", () => {
     expect(await requests("b-free")).toBe(1);
   });
 
+  it("claims no request for a name nobody wants, even with a stale lease of its own on it", async () => {
+    const hash = md5("stale-own");
+    await t.sql`insert into lookup_leases (hash, holder, expires_at) values (${hash}, 'p/9', now() + interval '1 minute')`;
+    expect(await lookAndClaim(deps("b-stale"), { hash, holder: "p/9" })).toEqual({ look: { kind: "unwanted" }, slot: null });
+    expect(await requests("b-stale")).toBe(0);
+  });
+
   it("takes the lease but no request when the window is full: the slow claim decides when to come back", async () => {
     const tight = { ...roomy, perMinute: 1 };
     await wanted(md5("w1"), md5("w2"));

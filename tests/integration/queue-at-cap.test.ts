@@ -55,7 +55,7 @@ describe("RANK_TIME at the cap", () => {
     const before = await ahead(mine);
     const run = await runningAs(mine, "pool-cap-1");
     // The window turns it away for 20 ms (slot-wait.ts windowWait): back in the queue at its own priority.
-    await settle({ db: t.db, budget: "simulator", source: "simulator" as const }, run, {
+    await settle({ db: t.db, budget: "simulator" }, run, {
       kind: "wait", until: new Date(Date.now() + 20), waitingFor: { for: "window", budget: "simulator" }, attempt: 1,
     });
     await sleep(100);
@@ -129,7 +129,7 @@ describe("lock order: a cancel's lock on its job against a settle's count delta 
       await released;
     });
     await sleep(100);
-    const settling = settle({ db: t.db, budget: "simulator", source: "simulator" as const }, run, { kind: "not_found", fromCache: false });
+    const settling = settle({ db: t.db, budget: "simulator" }, run, { kind: "not_found", fromCache: false });
     await waitForLockWaiters(1); // settle: holds its row, waits for the task row
     const cancelling = cancelJob(t.db, job.id); // key space, job row FOR UPDATE, then waits for settle's row
     await waitForLockWaiters(2);

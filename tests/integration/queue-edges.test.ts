@@ -184,7 +184,7 @@ describe("6. a lookup nobody wanted, as a job that wants it is created", () => {
       ...options,
       // The lookup settles as "unwanted" (decided before this job existed) while the job holds its row.
       beforeCommit: async () => {
-        settling = settle({ db: t.db, budget: "simulator", source: "simulator" as const }, run, { kind: "unwanted" });
+        settling = settle({ db: t.db, budget: "simulator" }, run, { kind: "unwanted" });
         await sleep(500);
       },
     });
@@ -221,12 +221,12 @@ describe("5. fencing", () => {
     await t.sql`update graphile_worker._private_jobs set locked_by = null, locked_at = null where id = ${stale.lock.jobId}`;
     const current = await runningAs(hash, "pool-live-5");
 
-    const outcome = { kind: "completed" as const, report: summary, source: "simulator" as const, fromCache: false as const, raw: {} };
-    await expect(settle({ db: t.db, budget: "simulator", source: "simulator" as const }, stale, outcome)).rejects.toBeInstanceOf(FencedError);
+    const outcome = { kind: "completed" as const, report: summary, source: "simulator" as const, fromCache: false };
+    await expect(settle({ db: t.db, budget: "simulator" }, stale, outcome)).rejects.toBeInstanceOf(FencedError);
     expect(await taskStatuses(job.id)).toEqual(["pending"]);
     expect(await rowsOf(hash)).toMatchObject([{ id: current.lock.jobId, locked_by: "pool-live-5" }]);
 
-    await settle({ db: t.db, budget: "simulator", source: "simulator" as const }, current, outcome);
+    await settle({ db: t.db, budget: "simulator" }, current, outcome);
     expect(await taskStatuses(job.id)).toEqual(["completed"]);
     expect(await rowsOf(hash)).toEqual([]);
   });
@@ -237,7 +237,7 @@ describe("5. fencing", () => {
     const stale = await runningAs(hash, "pool-same-5");
     await t.sql`update graphile_worker._private_jobs set locked_by = null, locked_at = null where id = ${stale.lock.jobId}`;
     await runningAs(hash, "pool-same-5"); // the same pool, attempts 2
-    const error = await settle({ db: t.db, budget: "simulator", source: "simulator" as const }, stale, { kind: "unwanted" }).catch((e: unknown) => e);
+    const error = await settle({ db: t.db, budget: "simulator" }, stale, { kind: "unwanted" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FencedError);
     expect(await rowsOf(hash)).toMatchObject([{ locked_by: "pool-same-5", attempts: 2 }]);
   });
@@ -289,7 +289,7 @@ describe("10. priority", () => {
     const run = await runningAs(hash, "pool-p10");
     await createJob(t.db, { hashes: [hash] }, options); // rank 0: moves the running row up
     const retryAt = new Date(Date.now() + 60_000);
-    await settle({ db: t.db, budget: "simulator", source: "simulator" as const }, run, {
+    await settle({ db: t.db, budget: "simulator" }, run, {
       kind: "wait",
       until: retryAt,
       waitingFor: { for: "backoff" },
@@ -356,9 +356,9 @@ describe("14. waiting on a lease", () => {
       update graphile_worker._private_jobs set locked_by = 'pool-h14', locked_at = now(), attempts = 1
       where id = ${added.id}::bigint returning id::text, attempts`;
     expect((await keyedRow(hash))?.due_now).toBe(false);
-    await settle({ db: t.db, budget: "simulator", source: "simulator" as const }, {
+    await settle({ db: t.db, budget: "simulator" }, {
       hash, lock: { jobId: holder.id, lockedBy: "pool-h14", attempts: 1 }, holder: `pool-h14/${holder.id}`, attempt: 1, maxAttempts: 5,
-    }, { kind: "completed", report: summary, source: "simulator", fromCache: false, raw: {} });
+    }, { kind: "completed", report: summary, source: "simulator", fromCache: false });
     expect((await keyedRow(hash))?.due_now).toBe(true);
   });
 });

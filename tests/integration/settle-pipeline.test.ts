@@ -87,7 +87,7 @@ const stopFailing = () => t.sql`drop trigger if exists fail_saved on vt_usage`;
 describe("a lookup's pipelined writes", () => {
   it("warm up: the connection has the settling's statements prepared", async () => {
     const { run } = await running(md5("warm"), "pool-w");
-    await settle({ db: one, budget: "b", source: "simulator" as const }, run, fromCache(md5("warm")));
+    await settle({ db: one, budget: "b" }, run, fromCache(md5("warm")));
     expect(await statuses(md5("warm"))).toEqual(["completed", "completed"]);
     expect(await saved()).toBe(1);
   });
@@ -98,7 +98,7 @@ describe("a lookup's pipelined writes", () => {
       const { run } = await running(hash, "pool-f");
       const before = await saved();
       await failSavedCounter("P0001", 1);
-      const error = await settle({ db: one, budget: "b", source: "simulator" as const }, run, fromCache(hash)).catch((e: unknown) => e);
+      const error = await settle({ db: one, budget: "b" }, run, fromCache(hash)).catch((e: unknown) => e);
       await stopFailing();
       expect(error).toMatchObject({ code: "P0001", message: "injected failure" });
       expect(await statuses(hash)).toEqual(["pending", "pending"]);
@@ -106,7 +106,7 @@ describe("a lookup's pipelined writes", () => {
       expect(await leases(hash)).toBe(1);
       expect(await saved()).toBe(before);
       // The same connection, back in the pool, settles the same run now, once.
-      await settle({ db: one, budget: "b", source: "simulator" as const }, run, fromCache(hash));
+      await settle({ db: one, budget: "b" }, run, fromCache(hash));
       expect(await statuses(hash)).toEqual(["completed", "completed"]);
       expect(await queueRows(hash)).toEqual([]);
       expect(await leases(hash)).toBe(0);
@@ -120,7 +120,7 @@ describe("a lookup's pipelined writes", () => {
     const before = await saved();
     await failSavedCounter("40P01", 2);
     try {
-      await settle({ db: one, budget: "b", source: "simulator" as const }, run, fromCache(hash));
+      await settle({ db: one, budget: "b" }, run, fromCache(hash));
     } finally {
       await stopFailing();
     }
@@ -144,7 +144,7 @@ describe("a lookup's pipelined writes", () => {
       await released;
     });
     await holding;
-    const settling = settle({ db: one, budget: "b", source: "simulator" as const }, run, fromCache(hash));
+    const settling = settle({ db: one, budget: "b" }, run, fromCache(hash));
     let pid: number | undefined;
     for (let i = 0; i < 100 && pid === undefined; i++) {
       const [waiting] = await t.sql<{ pid: number }[]>`
@@ -163,14 +163,14 @@ describe("a lookup's pipelined writes", () => {
     expect(await saved()).toBe(before + 1);
     // Its replacement connection prepares the statements anew: the next settling goes through too.
     const next = await running(md5("after"), "pool-k");
-    await settle({ db: one, budget: "b", source: "simulator" as const }, next.run, fromCache(md5("after")));
+    await settle({ db: one, budget: "b" }, next.run, fromCache(md5("after")));
     expect(await statuses(md5("after"))).toEqual(["completed", "completed"]);
   });
 
   it("prepare each statement once per connection, whatever the names, reasons and reports", async () => {
     const outcomes = (hash: string, i: number): Outcome[] => [
       fromCache(hash),
-      { kind: "completed", report: { ...reportFor(hash), scanDate: null, fortinet: null }, source: "simulator", fromCache: false, raw: fixture },
+      { kind: "completed", report: { ...reportFor(hash), scanDate: null, fortinet: null }, source: "simulator", fromCache: false },
       { kind: "not_found", fromCache: i % 2 === 0 },
       { kind: "failed", reason: `reason ${i}` },
       { kind: "wait", until: new Date(Date.now() + 60_000), waitingFor: { for: "backoff" }, attempt: 2, note: `note ${i}` },
@@ -180,7 +180,7 @@ describe("a lookup's pipelined writes", () => {
       for (let k = 0; k < 6; k++) {
         const hash = md5(`cache-${r}-${k}`);
         const { run } = await running(hash, "pool-c");
-        await settle({ db: one, budget: "b", source: "simulator" as const }, run, outcomes(hash, r)[k]);
+        await settle({ db: one, budget: "b" }, run, outcomes(hash, r)[k]);
       }
     };
     await round(0);

@@ -38,7 +38,7 @@ const recentNotFounds = (q: postgres.Sql, hash: string, policy: CachePolicy) => 
  */
 export async function lookOrLease(db: SqlExecutor, hash: string, holder: string, leaseSeconds: number, policy: CachePolicy): Promise<FirstLook> {
   const q = driverOf(db);
-  const [row] = await q<(Partial<ReportRow> & { not_found: boolean; wanted: boolean; leased: boolean; lease_expires_at: string | null })[]>`
+  const [row] = await q<(Partial<ReportRow> & { not_found: boolean; wanted: boolean; leased: boolean; lease_expires_at: number | null; scan_date_ms: number | null })[]>`
     with report as materialized (
       ${freshReports(q, hash, policy)}
       order by source = 'virustotal' desc, fetched_at desc
@@ -65,25 +65,27 @@ export async function lookOrLease(db: SqlExecutor, hash: string, holder: string,
       exists (select 1 from not_found) as not_found,
       exists (select 1 from wanted) as wanted,
       exists (select 1 from leased) as leased,
-      (select l.expires_at::text from lookup_leases l where l.hash = ${hash}::text) as lease_expires_at
+      (select extract(epoch from l.expires_at) * 1000 from lookup_leases l where l.hash = ${hash}::text)::float8 as lease_expires_at,
+      (extract(epoch from r.scan_date) * 1000)::float8 as scan_date_ms
     from (select) one left join report r on true`.execute();
-  if (row.sha256) return { kind: "report", report: summaryOf(row as ReportRow), source: row.source! };
+  if (row.sha256) return { kind: "report", report: summaryOf(row as ReportRow, row.scan_date_ms), source: row.source! };
   if (row.not_found) return { kind: "not_found" };
   if (!row.wanted) return { kind: "unwanted" };
   if (row.leased) return { kind: "leased" };
   // Taken by a lookup that started after this statement did (its lease is not in our snapshot): it has only just
   // begun, so come back now rather than never.
-  return { kind: "lease_held", expiresAt: row.lease_expires_at ? new Date(row.lease_expires_at) : new Date() };
+  return { kind: "lease_held", expiresAt: row.lease_expires_at === null ? new Date() : new Date(row.lease_expires_at) };
 }
 
 /**
- * True while `holder` holds the lease on `hash` and the cache still has no answer for it: the condition of the
- * request slot's claim sent after lookOrLease, read after the lease was taken, so that it also sees an answer
- * stored by the lease's previous holder after lookOrLease's snapshot.
+ * True while `holder` holds the lease on `hash`, a pending task still wants it and the cache still has no answer
+ * for it: the condition of the request slot's claim sent after lookOrLease, read after the lease was taken, so that
+ * it also sees an answer stored by the lease's previous holder after lookOrLease's snapshot.
  */
 export function stillUnanswered(q: postgres.Sql, hash: string, holder: string, policy: CachePolicy) {
   return q`
     exists (select 1 from lookup_leases l where l.hash = ${hash}::text and l.holder = ${holder}::text)
+    and exists (select 1 from tasks where status = 'pending' and hash = ${hash}::text)
     and not exists (${freshReports(q, hash, policy)})
     and not exists (${recentNotFounds(q, hash, policy)})`;
 }
@@ -97,13 +99,12 @@ interface ReportRow {
   fortinet_category: string | null;
   detected: number;
   engines: number;
-  /** Text: Drizzle's client leaves postgres.js's timestamps unparsed. */
-  scan_date: string | null;
   meaningful_name: string | null;
   file_type: string | null;
 }
 
-function summaryOf(row: ReportRow): ReportSummary {
+/** Times come as epoch milliseconds: Drizzle's client leaves postgres.js's timestamps as text. */
+function summaryOf(row: ReportRow, scanDateMs: number | null): ReportSummary {
   return {
     sha256: row.sha256,
     md5: row.md5,
@@ -112,7 +113,7 @@ function summaryOf(row: ReportRow): ReportSummary {
     fortinetCategory: row.fortinet_category,
     detected: row.detected,
     engines: row.engines,
-    scanDate: row.scan_date === null ? null : new Date(row.scan_date),
+    scanDate: scanDateMs === null ? null : new Date(scanDateMs),
     meaningfulName: row.meaningful_name,
     fileType: row.file_type,
   };
