@@ -1,15 +1,15 @@
 # Hashscan's image: one image for every process, told apart by its command (docker-compose.yml sets them):
 #   node .next/web-server.mjs start -p 3000 -H 0.0.0.0   the web app (the default): Next's handler behind our own
 #                                                HTTP server (scripts/web.ts, bundled by npm run build)
-#   tsx worker/index.ts                           the lookup worker
+#   node .next/worker.mjs                         the lookup worker (worker/index.ts, bundled by npm run build)
 #   tsx lib/db/migrate-cli.ts                     the migrations, then exits
 #   tsx lib/virustotal/simulator/main.ts          the VirusTotal simulator
-# One image rather than one per process: the web app needs the full .next build, the source (scripts/web.ts, lib/)
-# and the production node_modules (tsx, next) just as the worker needs the source and node_modules, so separate
-# images would differ by the .next folder alone (about 20 MB beside 500 MB of node_modules). The price: every
-# container carries code it does not run (the worker the web build, the web app the worker's source).
-# Always tsx itself, never `npx tsx` or `npm run`: npm exits on SIGTERM without passing it on, so a worker would be
-# killed instead of draining its running lookups, and the web app instead of finishing its requests.
+# One image rather than one per process: the web app needs the full .next build and the production node_modules
+# (next) just as the worker needs its bundle in .next and node_modules, so separate images would differ by the .next
+# folder alone (about 20 MB beside 500 MB of node_modules). The price: every container carries code it does not run
+# (the worker the web build, the web app the worker's bundle).
+# Always node or tsx itself, never `npx tsx` or `npm run`: npm exits on SIGTERM without passing it on, so a worker
+# would be killed instead of draining its running lookups, and the web app instead of finishing its requests.
 # Build it with `docker build -t hashscan .` (docker-compose.yml does).
 
 FROM node:22-bookworm-slim AS base
@@ -41,8 +41,9 @@ FROM base AS app
 ENV NODE_ENV=production \
     PATH=/app/node_modules/.bin:$PATH
 COPY --from=prod-deps /app/node_modules ./node_modules
-# The source as-is: tsx runs the TypeScript directly (tsconfig.json gives the @/ paths; drizzle/ holds the migrations;
-# tests/fixtures/vt is read by the simulator; next.config.mjs is read by the web app at start).
+# The source as-is: tsx runs the migrations, the simulator and the worker's healthcheck from their TypeScript
+# (tsconfig.json gives the @/ paths; drizzle/ holds the migrations; tests/fixtures/vt is read by the simulator;
+# next.config.mjs is read by the web app at start).
 COPY . .
 # The build (.next/node_modules holds links into ../../node_modules, resolved in this stage's node_modules).
 COPY --from=build /app/.next ./.next

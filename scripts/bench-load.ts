@@ -17,7 +17,7 @@ import { createDb } from "../lib/db/client";
 import { migrateDatabase } from "../lib/db/migrate";
 import { countQueuedLookups } from "../lib/db/queries/queue";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
-import { entryPoints, innermostPid, processMemory, spawnChild, waitForHttp, webArgs, type Child } from "./processes";
+import { entryPoints, innermostPid, processMemory, spawnChild, waitForHttp, webArgs, workerArgs, type Child } from "./processes";
 
 export const LOAD_OPTIONS = {
   /** Pollers; 0 skips the load section. */
@@ -169,7 +169,7 @@ export async function benchLoad(adminUrl: string, settings: LoadSettings, port =
     await waitForHttp(`${simulatorBase}/_simulator/health`, 30_000, simulator);
     const common = { DATABASE_URL: databaseUrl, VT_API_KEY: "", SIMULATOR_URL: `${simulatorBase}/api/v3`, VT_REQUESTS_PER_MINUTE: limit };
     const workerEnv = { ...common, WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) };
-    children.push(spawnChild("worker", [entryPoints.tsx, entryPoints.worker], { env: workerEnv, onLine }));
+    children.push(spawnChild("worker", workerArgs("start"), { env: workerEnv, onLine }));
     const web = spawnChild("web", webArgs("start", port), {
       env: {
         ...common,

@@ -1,15 +1,16 @@
 // The lookup-throughput part of `npm run bench` (`--only throughput`): N uncached hashes looked up by one real worker
-// process (worker/index.ts) at a stated concurrency against the simulator in a process of its own, every request
-// limit raised out of the way, timed from the job's creation until every task is final. Floor, same run, same
-// server: graphile-worker draining N no-op jobs at the same concurrency (scripts/bench-noop-worker.ts), timed from
-// their add_jobs until the queue is empty. Then the same lookups with the simulator answering in `latencyMs`,
-// against concurrency ÷ latency, the rate the worker could reach if only VirusTotal's answer took time.
+// process, the production one (worker/index.ts bundled into .next/worker.mjs, which bench.ts brings up to date), at a
+// stated concurrency against the simulator in a process of its own, every request limit raised out of the way, timed
+// from the job's creation until every task is final. Floor, same run, same server: graphile-worker draining N no-op
+// jobs at the same concurrency (scripts/bench-noop-worker.ts), timed from their add_jobs until the queue is empty.
+// Then the same lookups with the simulator answering in `latencyMs`, against concurrency ÷ latency, the rate the
+// worker could reach if only VirusTotal's answer took time.
 import { createDb, type Db } from "../lib/db/client";
 import { createJob } from "../lib/jobs/create";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
 import { addNoopJobs } from "./bench-ingestion";
 import { check, figureOf, formatFigure, notePeak, sleep, standInForAutovacuum, type Figure, type Peaks } from "./bench-stats";
-import { entryPoints, processMemory, spawnChild, waitForHttp, type Child } from "./processes";
+import { entryPoints, processMemory, spawnChild, waitForHttp, workerArgs, type Child } from "./processes";
 
 export const THROUGHPUT_TARGET_RATIO = 0.33;
 export const LATENCY_TARGET_RATIO = 0.8;
@@ -61,7 +62,7 @@ export async function benchThroughput(
       children.push(simulator);
       const simulatorBase = `http://127.0.0.1:${port}`;
       await waitForHttp(`${simulatorBase}/_simulator/health`, 30_000, simulator);
-      const worker = spawnChild("worker", [entryPoints.tsx, entryPoints.worker], {
+      const worker = spawnChild("worker", workerArgs("start"), {
         env: { DATABASE_URL: databaseUrl, VT_API_KEY: "", SIMULATOR_URL: `${simulatorBase}/api/v3`, WORKER_CONCURRENCY: String(settings.concurrency), ...RAISED },
         onLine: (_name, line) => {
           if (/"level":(50|60)/.test(line)) errors += 1;
@@ -179,7 +180,7 @@ export function throughputReport(r: ThroughputResult): string[] {
   return [
     `## Lookup throughput: ${n(s.hashes)} uncached hashes, one worker process at concurrency ${s.concurrency}`,
     "",
-    `The real worker (worker/index.ts, \`WORKER_CONCURRENCY=${s.concurrency}\`) against the simulator in a process of its own, every ` +
+    `The real worker (worker/index.ts bundled, run by node as in production, \`WORKER_CONCURRENCY=${s.concurrency}\`) against the simulator in a process of its own, every ` +
       `request limit raised out of the way (\`VT_REQUESTS_PER_MINUTE\`, \`_PER_DAY\`, \`_PER_MONTH\`), timed from the job's creation ` +
       `until every task is final, with a VACUUM ANALYZE every 30 s where the server's autovacuum is off. Floor, same server: graphile-worker's \`run()\` with a no-op task at the same concurrency, timed from ` +
       `the \`add_jobs\` of ${n(s.hashes)} jobs until the queue is empty. Median of ${s.runs} runs (min–max).`,

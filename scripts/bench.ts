@@ -29,7 +29,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "../lib/db/embedded";
 import { foldCountDeltas } from "../lib/db/queries/job-counts";
 import { migrateDatabase } from "../lib/db/migrate";
 import { createJob } from "../lib/jobs/create";
-import { buildIfChanged } from "./build-if-changed";
+import { buildIfChanged, bundleWorkerIfChanged } from "./build-if-changed";
 import { benchLoad, LOAD_OPTIONS, loadReport, loadSettings } from "./bench-load";
 import { benchUploads, UPLOAD_TARGET_MB } from "./bench-uploads";
 import { benchEconomy, economyReport } from "./bench-economy";
@@ -107,7 +107,9 @@ async function seedJob(size: number, tag: string): Promise<string> {
 }
 
 log(`database ${dbName} on ${server ? "an embedded PostgreSQL" : "DATABASE_URL's server"}`);
+// The sections that start the web app need the whole build; throughput needs the worker's bundle alone.
 if ([...only].some((name) => name !== "economy" && name !== "throughput")) await buildIfChanged();
+else if (only.has("throughput")) await bundleWorkerIfChanged();
 
 interface Sample {
   ms: number;

@@ -17,16 +17,27 @@ export const entryPoints = {
   web: path.join(projectRoot, "scripts/web.ts"),
 };
 
-/** scripts/web.ts bundled into the build folder (scripts/build-web.ts), so that the built app runs on node alone. */
+/** scripts/web.ts bundled into the build folder (scripts/build-bundles.ts), so that the built app runs on node alone. */
 export const WEB_SERVER_FILE = "web-server.mjs";
+/** worker/index.ts bundled beside it, likewise. */
+export const WORKER_FILE = "worker.mjs";
+
+/** A bundle in the build folder (NEXT_DIST_DIR, as next build). */
+function built(file: string): string {
+  return path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next", file);
+}
 
 /**
  * The arguments that run the web app (scripts/web.ts: Next behind our own HTTP server) in `mode` on `port`: the
- * built app from its bundle in the build folder (NEXT_DIST_DIR, as next build), development from the sources.
+ * built app from its bundle, development from the sources.
  */
 export function webArgs(mode: "start" | "dev", port: number): string[] {
-  const entry = mode === "start" ? path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next", WEB_SERVER_FILE) : entryPoints.web;
-  return [...(mode === "start" ? [] : [entryPoints.tsx]), entry, mode, "-p", String(port)];
+  return [...(mode === "start" ? [built(WEB_SERVER_FILE)] : [entryPoints.tsx, entryPoints.web]), mode, "-p", String(port)];
+}
+
+/** The arguments that run the worker: the built one from its bundle, development's from the sources under tsx. */
+export function workerArgs(mode: "start" | "dev"): string[] {
+  return mode === "start" ? [built(WORKER_FILE)] : [entryPoints.tsx, entryPoints.worker];
 }
 
 export interface Child {

@@ -3,10 +3,10 @@
 import { startEmbeddedPostgres } from "../lib/db/embedded";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
-import { entryPoints, spawnChild, waitForHttp, webArgs, type Child } from "./processes";
+import { entryPoints, spawnChild, waitForHttp, webArgs, workerArgs, type Child } from "./processes";
 
 export interface StackOptions {
-  /** `dev` runs `next dev`; `start` runs the built app (`next build` first). */
+  /** `dev` runs `next dev` and the worker from its sources; `start` runs the built app and worker (`npm run build` first). */
   web: "dev" | "start";
   env?: Record<string, string | undefined>;
   onLine?: (name: string, line: string) => void;
@@ -61,7 +61,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return child;
   };
   const startWorker = (): Child =>
-    watch(spawnChild("worker", [entryPoints.tsx, entryPoints.worker], { env: childEnv, onLine: options.onLine }), startWorker);
+    watch(spawnChild("worker", workerArgs(options.web), { env: childEnv, onLine: options.onLine }), startWorker);
 
   try {
     if (settings.vt.source === "simulator") {

@@ -1,7 +1,7 @@
 // The web app's HTTP server: Next's request handler behind a Node server of our own, so that every request carries
 // the client's address as the deployment saw it (lib/access/client.ts). Next's own server keeps whatever
 // X-Forwarded-For a client sends, which would let anyone pick the address the per-client limits count against.
-//   node .next/web-server.mjs start [-p PORT] [-H HOST]   the built app: this file bundled by scripts/build-web.ts
+//   node .next/web-server.mjs start [-p PORT] [-H HOST]   the built app: this file bundled by scripts/build-bundles.ts
 //   tsx scripts/web.ts dev [-p PORT] [-H HOST]            development, from the sources
 import http from "node:http";
 import { parseArgs } from "node:util";

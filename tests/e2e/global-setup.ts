@@ -4,7 +4,7 @@ import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../lib/db/embedded";
 import { parseEnv } from "../../lib/env";
 import { isListening } from "../../lib/net";
-import { projectRoot, WEB_SERVER_FILE } from "../../scripts/processes";
+import { projectRoot, WEB_SERVER_FILE, WORKER_FILE } from "../../scripts/processes";
 import { startStack, type Stack } from "../../scripts/stack";
 import { E2E_ENV, E2E_PORT, E2E_SIMULATOR_PORT, STACK_LOG } from "./settings";
 import { createTestDatabase, type TestDatabase } from "./test-database";
@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from "./test-database";
 export default async function globalSetup(): Promise<() => Promise<void>> {
   // The suite's own build (npm run test:e2e sets NEXT_DIST_DIR): the web app below is served from the same folder.
   const distDir = process.env.NEXT_DIST_DIR || ".next";
-  if (!["BUILD_ID", WEB_SERVER_FILE].every((file) => fs.existsSync(path.join(projectRoot, distDir, file)))) {
+  if (!["BUILD_ID", WEB_SERVER_FILE, WORKER_FILE].every((file) => fs.existsSync(path.join(projectRoot, distDir, file)))) {
     throw new Error(`No production build in ${distDir}: run \`npm run test:e2e\` (it builds into .next-e2e, then tests).`);
   }
   for (const port of [E2E_PORT, E2E_SIMULATOR_PORT]) {
