@@ -1,7 +1,7 @@
 # Hashscan's image: one image for every process, told apart by its command (docker-compose.yml sets them):
 #   node .next/web-server.mjs start -p 3000 -H 0.0.0.0   the web app (the default): Next's handler behind our own
 #                                                HTTP server (scripts/web.ts, bundled by npm run build)
-#   node .next/worker.mjs                         the lookup worker (worker/index.ts, bundled by npm run build)
+#   node --max-old-space-size=512 .next/worker.mjs   the lookup worker (worker/index.ts, bundled by npm run build)
 #   tsx lib/db/migrate-cli.ts                     the migrations, then exits
 #   tsx lib/virustotal/simulator/main.ts          the VirusTotal simulator
 # One image rather than one per process: the web app needs the full .next build and the production node_modules

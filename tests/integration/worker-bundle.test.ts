@@ -1,5 +1,5 @@
-// The production worker: worker/index.ts bundled as `npm run build` bundles it, run by node alone as every production
-// path runs it (scripts/processes.ts; package.json and docker-compose.yml spell the command out again).
+// The production worker: worker/index.ts bundled as `npm run build` bundles it and run by node alone, with the options
+// every production path gives it (scripts/processes.ts; package.json and docker-compose.yml spell them out again).
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob } from "../../lib/jobs/create";
 import { getJobReport } from "../../lib/jobs/report";
 import { bundle } from "../../scripts/build-bundles";
-import { projectRoot, spawnChild, WORKER_FILE } from "../../scripts/processes";
+import { projectRoot, spawnChild, WORKER_FILE, WORKER_NODE_OPTIONS } from "../../scripts/processes";
 import { startSimulator, waitFor } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
@@ -28,7 +28,7 @@ describe("the bundled worker", () => {
   it("runs on node alone: starts, looks files up, and stops cleanly on SIGTERM", { timeout: 60_000 }, async () => {
     const sim = await startSimulator();
     const lines: string[] = [];
-    const worker = spawnChild("worker", [path.join(distDir, WORKER_FILE)], {
+    const worker = spawnChild("worker", [...WORKER_NODE_OPTIONS, path.join(distDir, WORKER_FILE)], {
       env: { DATABASE_URL: t.url, VT_API_KEY: "", SIMULATOR_URL: sim.apiUrl, WORKER_CONCURRENCY: "2" },
       onLine: (_name, line) => lines.push(line),
     });
@@ -49,7 +49,7 @@ describe("the bundled worker", () => {
   });
 
   it("is started the same way by npm run worker and by Docker Compose", () => {
-    const command = ["node", `.next/${WORKER_FILE}`];
+    const command = ["node", ...WORKER_NODE_OPTIONS, `.next/${WORKER_FILE}`];
     const scripts = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
     expect(scripts.worker).toBe(command.join(" "));
     const compose = fs.readFileSync(path.join(projectRoot, "docker-compose.yml"), "utf8");
