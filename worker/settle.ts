@@ -66,10 +66,10 @@ export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome)
 }
 
 /**
- * A final outcome, its statements sent together (lib/db/pipelined-transaction.ts): the fencing check first, which aborts the transaction when our
- * row is no longer ours, so that none of the writes sent after it is applied; then the tasks of every job that
- * asked, the saved-request count, our row, the lease and whoever waits for it. (VirusTotal's answer was stored
- * before, on its own: lookup.ts.)
+ * A final outcome, its statements sent together (lib/db/pipelined-transaction.ts): the fencing check first, which
+ * aborts the transaction when our row is no longer ours, so that none of the writes sent after it is applied; then
+ * the tasks of every job that asked, the saved-request count, our row, the lease and whoever waits for it.
+ * (VirusTotal's answer was stored before, on its own: lookup.ts.)
  */
 function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<unknown> {
   const { hash } = run;
