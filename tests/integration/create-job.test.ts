@@ -150,7 +150,7 @@ describe("createJob", () => {
     }
     // The pool's connections are usable afterwards: each transaction was rolled back, none was left hanging.
     expect(await t.sql`select count(*)::int as n from tasks where job_id = 'no-such-job-0000000000'`).toEqual([{ n: 0 }]);
-    const [{ n }] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%'`;
+    const [{ n }] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%' and datname = current_database()`;
     expect(n).toBe(0);
   });
 

@@ -125,6 +125,32 @@ describe("the lookup rows enqueueLookups writes itself", () => {
     expect(heard.map((payload) => JSON.parse(payload).count)).toEqual([1, 1]);
   });
 
+  it("finds the task's id that another session adds at the same moment (a worker's first start)", async () => {
+    const lone = await createTestDatabase("queue_contract_task");
+    try {
+      const hash = "f".repeat(32);
+      await lone.sql`delete from graphile_worker._private_tasks where identifier = 'lookup'`;
+      let committed = 0;
+      // A worker registering its tasks: the row is written, not yet committed, when the lookups are queued.
+      const worker = lone.sql.begin(async (sql) => {
+        await sql`insert into graphile_worker._private_tasks (identifier) values ('lookup')`;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        committed = Date.now();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const queued = await lone.db.transaction((tx) => enqueueLookups(tx, sql`select ${hash}::text as hash, 1 as rank`, 5));
+      await worker;
+      expect(committed).toBeGreaterThan(0);
+      expect(queued.queued).toBe(1);
+      const [row] = await lone.sql`
+        select t.identifier from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+        where j.key = ${`lookup:${hash}`}`;
+      expect(row).toEqual({ identifier: "lookup" });
+    } finally {
+      await lone.drop();
+    }
+  });
+
   it("runs a dead row of the hash again as a new one, where add_jobs would have added a row beside it", async () => {
     const hash = "e".repeat(32);
     await t.db.transaction((tx) => enqueueLookups(tx, sql`select ${hash}::text as hash, 3 as rank`, 5));

@@ -78,13 +78,13 @@ export async function enqueueLookups(
       order by j.key
       for update of j
     ),
-    task as (
-      insert into graphile_worker._private_tasks (identifier) values (${LOOKUP_TASK})
-      on conflict (identifier) do nothing
-      returning id
-    ),
+    -- The task's id, its row added if it has none yet. An update rather than "do nothing": a row another session is
+    -- adding at this moment (a worker's first start) is not in this statement's snapshot once it commits, but the
+    -- conflict's update reaches it and returns its id.
     task_id as (
-      select coalesce((select id from task), (select id from graphile_worker._private_tasks where identifier = ${LOOKUP_TASK})) as id
+      insert into graphile_worker._private_tasks (identifier) values (${LOOKUP_TASK})
+      on conflict (identifier) do update set identifier = excluded.identifier
+      returning id
     ),
     moved as (
       update graphile_worker._private_jobs j set priority = e.wanted, updated_at = now()
@@ -92,10 +92,11 @@ export async function enqueueLookups(
       where j.id = e.id and e.alive and e.wanted < e.current
       returning j.id
     ),
-    -- What add_jobs does to an unlocked row of the key (after it takes the key off a dead one, to add a new row).
+    -- What add_jobs does to an unlocked row of the key (after it takes the key off a dead one, to add a new row); the
+    -- row keeps its id and creation time, so it runs before newer rows of the same priority and time.
     revived as (
       update graphile_worker._private_jobs j
-      set task_id = (select id from task_id), payload = json_build_object('hash', e.hash), run_at = e.run_at,
+      set task_id = (select id from task_id), job_queue_id = null, payload = json_build_object('hash', e.hash), run_at = e.run_at,
         priority = e.wanted, max_attempts = ${maxAttempts}::smallint, attempts = 0, last_error = null, flags = ${LOOKUP_FLAGS},
         revision = j.revision + 1, updated_at = now()
       from existing e
