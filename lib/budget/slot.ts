@@ -1,11 +1,11 @@
 // Claiming one VirusTotal request from the budget shared by every worker process, on any host, through Postgres:
 // a sliding per-minute window, UTC-day and UTC-month counters, the pause, and the order in which lookups turned
 // away by the window come back. Every claim on a budget holds its advisory lock, so two processes can never both
-// take the last slot; every time it checks or records is the time after that lock. The lock is held for one
-// statement and the commit: the claim is sent with it (pipelined), and a free request is recorded by that statement.
-import type postgres from "postgres";
+// take the last slot; every time it checks or records is the time after that lock. A lookup's first claim is made by
+// its first statement, which commits at once (lookOrLease, lib/db/queries/lookup-start.ts); the claim here, for a
+// lookup that claim turned away, holds the lock while it decides when to come back.
 import type { Db } from "@/lib/db/client";
-import { claimRequest, claimRequestIf, lockBudget, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
+import { claimRequest, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";
 import type { PauseCause } from "@/lib/db/schema";
 import { effectiveWindowMs, slotIntervalMs, type RequestLimits } from "./limits";
 import type { Pause } from "./pauses";
@@ -22,8 +22,7 @@ export type SlotDecision = { kind: "grant" } | { kind: "pause"; pause: Pause } |
  */
 export async function acquireRequestSlot(db: Db, budget: string, limits: RequestLimits, calledBack = false): Promise<Slot> {
   return db.transaction(async (tx) => {
-    // Sent together: the claim runs as soon as the lock is granted, without a round trip to us in between.
-    const [, claim] = await Promise.all([lockBudget(tx, budget), claimRequest(tx, budget, limits, effectiveWindowMs(limits))]);
+    const claim = await claimRequest(tx, budget, limits, effectiveWindowMs(limits));
     if (claim.granted) return { granted: true };
     const { pause } = claim;
     if (pause) return { granted: false, until: pause.until, cause: pause.cause, reason: pause.reason };
@@ -41,20 +40,6 @@ export async function acquireRequestSlot(db: Db, budget: string, limits: Request
         return { granted: false, until: decision.until, cause: "window", reason: `${limits.perMinute} requests per ${limits.windowSeconds} s` };
     }
   });
-}
-
-/**
- * The quick claim, sent inside a transaction of the caller's that also asks for other things (a lookup's look and
- * claim, worker/look-and-claim.ts), and made only while `onlyIf` holds. It takes a free request and nothing else: true when
- * granted; false when the window, a limit or a pause turns it away (it writes nothing then: acquireRequestSlot,
- * which decides when to come back, claims again); null when `onlyIf` did not hold (no lock was taken either).
- */
-export async function claimFreeRequestIf(q: postgres.Sql, budget: string, limits: RequestLimits, onlyIf: postgres.Fragment): Promise<boolean | null> {
-  const [, claim] = await Promise.all([
-    lockBudget(q, budget, onlyIf),
-    claimRequestIf(q, budget, limits, effectiveWindowMs(limits), onlyIf),
-  ]);
-  return claim && claim.granted;
 }
 
 /** The claim's rules, on the state read under the lock. */

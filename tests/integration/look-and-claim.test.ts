@@ -1,6 +1,7 @@
-// A lookup's look and claim (worker/look-and-claim.ts): the cache, the name's lease and a free request slot, in
-// one transaction whose statements are sent together (lib/db/pipelined-transaction.ts). Each way it can end, and the transaction's own edges:
-// a failing statement leaves nothing, and a connection that dies under a trip does not poison the pool.
+// A lookup's look and claim (worker/look-and-claim.ts): the cache, the name's lease and a free request slot, in one
+// statement. Each way it can end, including an answer or a cancellation that arrives while it waits for the budget's
+// lock. Then the pipelined transaction a lookup settles in (lib/db/pipelined-transaction.ts) and its own edges: a
+// failing statement leaves nothing, and a connection that dies under a trip does not poison the pool.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RequestLimits } from "../../lib/budget/limits";
@@ -29,6 +30,7 @@ const fileOf = (hash: string): ReportSummary => ({
 /** A pending task asks for each name. */
 const wanted = (...hashes: string[]) => createJob(t.db, { hashes }, { cache: { ttlHours: 24, sources: [] }, lookupMaxAttempts: 5 });
 const leaseOf = async (hash: string) => (await t.sql<{ holder: string }[]>`select holder from lookup_leases where hash = ${hash}`)[0]?.holder ?? null;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const requests = async (budget: string) => (await t.sql<{ n: number }[]>`select count(*)::int as n from vt_requests where budget = ${budget}`)[0].n;
 
 describe("a lookup's look and claim", () => {
@@ -85,21 +87,46 @@ describe("a lookup's look and claim", () => {
   it("claims nothing when the answer arrives after its look, before its claim", async () => {
     const file = fileOf(md5("late"));
     await wanted(file.md5);
-    // The lease's previous holder stores the answer as our lease is taken: the look's snapshot predates it.
-    await t.sql.unsafe(`
-      create function store_late() returns trigger language plpgsql as $$
-      begin
-        insert into reports (sha256, md5, sha1, source, detected, engines, raw)
-        values ('${file.sha256}', '${file.md5}', '${file.sha1}', 'simulator', 5, 70, '{}');
-        return new;
-      end $$;
-      create trigger store_late after insert on lookup_leases for each row execute function store_late();`);
-    try {
-      expect(await lookAndClaim(deps("b-late"), { hash: file.md5, holder: "p/8" })).toEqual({ look: { kind: "leased" }, slot: null });
-    } finally {
-      await t.sql`drop trigger store_late on lookup_leases`;
-    }
+    // Another claim holds the budget's lock while the lease's previous holder stores the answer and commits: our
+    // statement took the lease in a snapshot without the answer, and waits for the lock before claiming.
+    let storedAt = 0;
+    const other = t.sql.begin(async (sql) => {
+      await sql`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || 'b-late'))`;
+      await sleep(300);
+      await saveReport(t.db, file, { data: {} }, "simulator");
+      storedAt = Date.now();
+    });
+    await sleep(100);
+    expect(await lookAndClaim(deps("b-late"), { hash: file.md5, holder: "p/8" })).toEqual({ look: { kind: "leased" }, slot: null });
+    await other;
+    expect(storedAt).toBeGreaterThan(0);
+    expect(await leaseOf(file.md5)).toBe("p/8");
     expect(await requests("b-late")).toBe(0);
+  });
+
+  it("claims nothing when the name's last task is cancelled after its look, before its claim", async () => {
+    const hash = md5("late-cancelled");
+    await wanted(hash);
+    const other = t.sql.begin(async (sql) => {
+      await sql`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || 'b-late2'))`;
+      await sleep(300);
+      await sql`update tasks set status = 'cancelled' where hash = ${hash}`;
+    });
+    await sleep(100);
+    expect(await lookAndClaim(deps("b-late2"), { hash, holder: "p/10" })).toEqual({ look: { kind: "leased" }, slot: null });
+    await other;
+    expect(await requests("b-late2")).toBe(0);
+  });
+
+  it("leaves no lock behind: the next claim on the budget goes through", async () => {
+    await wanted(md5("c1"), md5("c2"));
+    expect((await lookAndClaim(deps("b-commit"), { hash: md5("c1"), holder: "p/11" })).slot).toBe(true);
+    const [{ locks }] = await t.sql<{ locks: number }[]>`
+      select count(*)::int as locks from pg_locks
+      where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`;
+    expect(locks).toBe(0);
+    expect((await lookAndClaim(deps("b-commit"), { hash: md5("c2"), holder: "p/12" })).slot).toBe(true);
+    expect(await requests("b-commit")).toBe(2);
   });
 });
 

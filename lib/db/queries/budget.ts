@@ -2,22 +2,11 @@
 // wake cursor.
 // SQL only: the rules that decide with them live in lib/budget/.
 import { and, eq, gt, sql } from "drizzle-orm";
-import type postgres from "postgres";
 import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { vtPause, type PauseCause } from "../schema";
 
 const day = (at: ReturnType<typeof sql>) => sql`'day:' || to_char(${at} at time zone 'utc', 'YYYY-MM-DD')`;
 const month = (at: ReturnType<typeof sql>) => sql`'month:' || to_char(${at} at time zone 'utc', 'YYYY-MM')`;
-
-/**
- * Serialises every claim on a budget: a transaction-scoped advisory lock, held until the claim commits. Sent by
- * postgres.js as a prepared statement, so that it and the claim go out together (a Drizzle query with parameters is
- * unnamed, and postgres.js asks the server for its parameter types first: a round trip more, and nothing pipelined).
- */
-export async function lockBudget(db: SqlExecutor, budget: string, onlyIf?: postgres.Fragment): Promise<void> {
-  const driver = driverOf(db);
-  await driver`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || ${budget}::text)) where ${onlyIf ?? driver`true`}`.execute();
-}
 
 export interface BudgetState {
   inWindow: number;
@@ -42,123 +31,15 @@ export interface Claim {
 }
 
 /**
- * A claim, in one statement run after the budget's lock (lockBudget) and so at the time after it: reads the pause,
- * the day's and month's counters and the requests in the sliding window, and when the request is free (no pause,
- * every count under its limit: decideSlot's grant, lib/budget/slot.ts) records it. Otherwise it writes nothing and
- * returns the state for decideSlot to say why and until when.
- *
- * It costs the same at any limit and any rate: the window's count is kept as a vt_usage counter, `window@<µs of the
- * budget's newest request>` = its requests after (newest − window), so a claim reads only the requests that left
- * the window since the newest one (each request is read once on its way out), plus two index probes. The counter
- * is keyed by the newest request it was counted at: a request recorded any other way (by hand, a test) changes the
- * newest, finds no counter, and the window is counted whole once, as before. When the window is full, the moment it
- * frees is one index probe (its oldest request) while it holds exactly the limit.
+ * A claim on the budget: the function hashscan_claim_request (drizzle/0010_budget_claim_function.sql) takes the
+ * budget's lock, held until the caller's transaction commits, and records the request when it is free; otherwise it
+ * writes nothing and returns the state, for decideSlot to say why and until when. Every time it checks or records is
+ * the time after the lock. Prepared: a Drizzle query with parameters is unnamed, and postgres.js asks the server for
+ * its parameter types first, a round trip more.
  */
-export async function claimRequest(db: Executor, budget: string, limits: ClaimLimits, windowMs: number): Promise<Claim> {
-  return (await claimRequestIf(db, budget, limits, windowMs))!;
-}
-
-type ClaimLimits = { perMinute: number; perDay: number; perMonth: number };
-
-/**
- * claimRequest, made only while `onlyIf` holds at the claim's time (after the lock, which lockBudget took under the
- * same condition); null when it does not, and then nothing is read or written.
- */
-export async function claimRequestIf(
-  db: SqlExecutor,
-  budget: string,
-  limits: ClaimLimits,
-  windowMs: number,
-  onlyIf?: postgres.Fragment,
-): Promise<Claim | null> {
-  // Prepared, as lockBudget: sent together with it (see there).
-  const q = driverOf(db);
-  const window = q`make_interval(secs => ${windowMs / 1000}::float8)`;
-  // Requests are forgotten after twice the window, never sooner than ten minutes (the status page and the rate
-  // measurements read them): always long out of the window that ends at the request being recorded.
-  const keep = q`make_interval(secs => ${Math.max(600, (2 * windowMs) / 1000)}::float8)`;
-  const counter = (m: string) => q.unsafe(`'window@' || (extract(epoch from ${m}) * 1000000)::bigint::text`);
-  const period = (alias: string, unit: "day" | "month") =>
-    q.unsafe(`'requests:${unit}:' || to_char(${alias}.at at time zone 'utc', '${unit === "day" ? "YYYY-MM-DD" : "YYYY-MM"}')`);
-  const [row] = await q<{
-    at: string; granted: boolean; pause_until: string | null; pause_cause: PauseCause | null; pause_reason: string | null;
-    in_window: number; window_free_at: number | null; day: number; month: number; next_day: number; next_month: number; wake_cursor: number | null;
-  }[]>`
-    with clock as materialized (select clock_timestamp() as at where ${onlyIf ?? q`true`}),
-    newest as materialized (
-      select c.at, (select max(r.at) from vt_requests r where r.budget = ${budget}::text) as m from clock c
-    ),
-    counted as materialized (
-      select n.at, n.m, k.count as kept,
-        coalesce(k.count, (select count(*)::int from vt_requests r where r.budget = ${budget}::text and r.at > n.m - ${window})) as by_newest
-      from newest n
-      left join vt_usage k on k.budget = ${budget}::text and k.period = ${counter("n.m")}
-    ),
-    state as materialized (
-      select c.at, c.m, c.kept, c.by_newest,
-        case
-          when c.m is null then 0
-          -- Those counted by the newest request, less those that have left the window since.
-          when c.at >= c.m then c.by_newest - (
-            select count(*)::int from vt_requests r where r.budget = ${budget}::text and r.at > c.m - ${window} and r.at <= c.at - ${window})
-          else (select count(*)::int from vt_requests r where r.budget = ${budget}::text and r.at > c.at - ${window})
-        end as in_window,
-        coalesce((select u.count from vt_usage u where u.budget = ${budget}::text and u.period = ${period("c", "day")}), 0) as day,
-        coalesce((select u.count from vt_usage u where u.budget = ${budget}::text and u.period = ${period("c", "month")}), 0) as month,
-        p.until as pause_until, p.cause as pause_cause, p.reason as pause_reason
-      from counted c
-      left join vt_pause p on p.budget = ${budget}::text and p.until > c.at
-    ),
-    granted as materialized (
-      select * from state
-      where pause_until is null and month < ${limits.perMonth}::int and day < ${limits.perDay}::int and in_window < ${limits.perMinute}::int
-    ),
-    recorded as (insert into vt_requests (budget, at) select ${budget}::text, g.at from granted g returning 1),
-    spent as (
-      insert into vt_usage (budget, period, count)
-      select ${budget}::text, p.period, 1
-      from granted c, lateral (values (${period("c", "day")}), (${period("c", "month")})) p(period)
-      on conflict (budget, period) do update set count = vt_usage.count + 1
-      returning 1
-    ),
-    -- The window's counter moves to the new newest request; a state read without one keeps what it counted.
-    counter_dropped as (
-      delete from vt_usage k using granted g
-      where k.budget = ${budget}::text and g.m is not null and g.m <> g.at and k.period = ${counter("g.m")}
-      returning 1
-    ),
-    counter_moved as (
-      insert into vt_usage (budget, period, count)
-      select ${budget}::text, ${counter("g.at")}, g.in_window + 1 from granted g
-      on conflict (budget, period) do update set count = excluded.count
-      returning 1
-    ),
-    counter_kept as (
-      insert into vt_usage (budget, period, count)
-      select ${budget}::text, ${counter("s.m")}, s.by_newest from state s
-      where s.kept is null and s.m is not null and not exists (select 1 from granted)
-      on conflict (budget, period) do nothing
-      returning 1
-    ),
-    forgotten as (
-      delete from vt_requests r using granted g where r.budget = ${budget}::text and r.at < g.at - ${keep}
-      returning 1
-    )
-    select
-      s.at::text as at,
-      exists (select 1 from granted) as granted,
-      s.pause_until::text as pause_until, s.pause_cause, s.pause_reason,
-      s.in_window, s.day, s.month,
-      -- When full: the oldest request of the window leaves it first (a probe); past the limit (a limit lowered), the
-      -- one perMinute back from the newest.
-      (select extract(epoch from r.at) * 1000 + ${windowMs}::float8 from vt_requests r
-        where s.in_window >= ${limits.perMinute}::int and r.budget = ${budget}::text and r.at > s.at - ${window}
-        order by r.at offset greatest(s.in_window - ${limits.perMinute}::int, 0) limit 1)::float8 as window_free_at,
-      (extract(epoch from date_trunc('day', s.at at time zone 'utc') + interval '1 day') * 1000)::float8 as next_day,
-      (extract(epoch from date_trunc('month', s.at at time zone 'utc') + interval '1 month') * 1000)::float8 as next_month,
-      (select extract(epoch from w.at) * 1000 from vt_wake_cursor w where w.budget = ${budget}::text and w.at > s.at)::float8 as wake_cursor
-    from state s`.execute();
-  if (!row) return null;
+export async function claimRequest(db: SqlExecutor, budget: string, limits: ClaimLimits, windowMs: number): Promise<Claim> {
+  const [row] = await driverOf(db)<ClaimRow[]>`
+    select * from hashscan_claim_request(${budget}::text, ${limits.perMinute}::int, ${limits.perDay}::int, ${limits.perMonth}::int, ${windowMs}::float8)`.execute();
   return {
     at: row.at,
     granted: row.granted,
@@ -173,6 +54,13 @@ export async function claimRequestIf(
       wakeCursor: row.wake_cursor,
     },
   };
+}
+
+export type ClaimLimits = { perMinute: number; perDay: number; perMonth: number };
+
+interface ClaimRow {
+  at: string; granted: boolean; pause_until: string | null; pause_cause: PauseCause | null; pause_reason: string | null;
+  in_window: number; window_free_at: number | null; day: number; month: number; next_day: number; next_month: number; wake_cursor: number | null;
 }
 
 export async function setWakeCursor(db: Executor, budget: string, at: Date) {
