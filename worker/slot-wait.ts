@@ -1,5 +1,5 @@
 // Getting a request slot for a lookup that holds its name's lease. Turned away by the window, it is handed a wake
-// time (one slot interval after the last lookup already waiting) and sleeps until then when that is soon, holding
+// time (when the next slot frees after those already handed out) and sleeps until then when that is soon, holding
 // on to its lease; later than that, or when the worker stops, it goes back to the queue until its wake time.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobHelpers } from "graphile-worker";

@@ -2,9 +2,11 @@
 // The truth (window, counters, pause) lives in Postgres; the gate remembers until when the last claim said no, and
 // while it believes a pause is on it looks again every few seconds, so that a pause lifted or shortened by another
 // process (a worker restarted with a new key) reopens this one within seconds, at the cost of one indexed read.
+// Closed for the window, it still lets through the lookups the window handed a wake time (VT_WAKE_FLAG): each
+// comes back for a slot that frees at its time, and holding it past that leaves the slot empty. A pause holds all.
 import type { Executor } from "@/lib/db/client";
 import { getActivePause } from "@/lib/db/queries/budget";
-import { VT_FLAG } from "@/lib/lookups/job";
+import { VT_FLAG, VT_WAKE_FLAG } from "@/lib/lookups/job";
 
 export const GATE_RECHECK_MS = 2000;
 
@@ -23,16 +25,21 @@ export function createBudgetGate(options: { db: Executor; budget: string; now?: 
     } catch {
       // The database is unreachable: stay closed, as remembered; the next poll looks again.
     }
-    return now() < Math.max(pausedUntil, waitUntil) ? [VT_FLAG] : null;
+    return forbidden(now());
+  }
+
+  function forbidden(t: number): string[] | null {
+    if (t < pausedUntil) return [VT_FLAG, VT_WAKE_FLAG];
+    if (t < waitUntil) return [VT_FLAG];
+    return null;
   }
 
   return {
-    /** Passed to graphile-worker: while closed, jobs flagged `vt` are left in the queue, not fetched and put back. */
+    /** Passed to graphile-worker: the flags of jobs it leaves in the queue for now, rather than fetch and put back. */
     forbiddenFlags(): string[] | null | Promise<string[] | null> {
       const t = now();
-      if (t >= Math.max(pausedUntil, waitUntil)) return null;
       if (pausedUntil > t && t - checkedAt >= recheckMs) return recheck();
-      return [VT_FLAG];
+      return forbidden(t);
     },
     /** A pause of the budget: closed until it ends, or until a recheck finds it lifted. */
     closeForPause(until: Date) {

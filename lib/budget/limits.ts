@@ -25,8 +25,3 @@ export const WINDOW_MARGIN_SECONDS = 1;
 export function effectiveWindowMs(limits: RequestLimits): number {
   return (limits.windowSeconds + WINDOW_MARGIN_SECONDS) * 1000;
 }
-
-/** The even spacing of requests at the allowed rate: waiting lookups wake this far apart. */
-export function slotIntervalMs(limits: RequestLimits): number {
-  return effectiveWindowMs(limits) / limits.perMinute;
-}

@@ -1,4 +1,4 @@
-// The lookup queue job's contract, in one place: its task name, key, flag and payload. The enqueue SQL
+// The lookup queue job's contract, in one place: its task name, key, flags and payload. The enqueue SQL
 // (lib/db/queries/queue.ts) and the task (worker/tasks/lookup.ts) both import it from here.
 import { z } from "zod";
 import { PAUSE_CAUSES } from "@/lib/db/schema/virustotal";
@@ -7,6 +7,12 @@ export const LOOKUP_TASK = "lookup";
 
 /** Jobs carrying this flag spend VirusTotal requests; a worker whose budget is closed leaves them queued. */
 export const VT_FLAG = "vt";
+
+/**
+ * Instead of VT_FLAG, on lookups the full window sent back to the queue with a wake time: the slot they wake for
+ * is theirs, so a worker closed only for the window still fetches them when due; a pause keeps them queued too.
+ */
+export const VT_WAKE_FLAG = "vt-wake";
 
 /** One queue job per name: every job that asks for a hash shares it, keyed `lookup:<hash>`. */
 export const LOOKUP_KEY_PREFIX = `${LOOKUP_TASK}:`;
@@ -28,6 +34,11 @@ export const lookupWaitSchema = z.discriminatedUnion("for", [
   z.object({ for: z.literal("backoff") }),
 ]);
 export type LookupWait = z.infer<typeof lookupWaitSchema>;
+
+/** The flag a queued lookup carries while it waits for `wait`. */
+export function lookupFlag(wait: LookupWait | undefined): typeof VT_FLAG | typeof VT_WAKE_FLAG {
+  return wait?.for === "window" ? VT_WAKE_FLAG : VT_FLAG;
+}
 
 export const lookupPayloadSchema = z.object({
   hash: hashNameSchema,

@@ -12,9 +12,16 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 const limits = { perMinute: 3, perDay: 5, perMonth: 100, windowSeconds: 60 };
+/** The window a claim is checked against: 60 s and the second of margin. */
+const WINDOW_US = 61_000_000;
+
+/** The budget's requests, in epoch microseconds, oldest first. */
+const requestTimesUs = async (budget: string) =>
+  (await t.sql<{ us: string }[]>`
+    select (extract(epoch from at) * 1000000)::bigint::text as us from vt_requests where budget = ${budget} order by at`).map((row) => Number(row.us));
 
 describe("acquireRequestSlot", () => {
-  it("grants the window's slots, then hands the turned-away lookups wake times one slot interval apart", async () => {
+  it("grants the window's slots, then hands the turned-away lookups the times those requests leave the window, one each", async () => {
     const slots = await Promise.all(Array.from({ length: 8 }, () => acquireRequestSlot(t.db, "vt:a", limits)));
     expect(slots.filter((slot) => slot.granted)).toHaveLength(3);
     const wakes = slots.flatMap((slot) => (slot.granted ? [] : [slot]));
@@ -23,9 +30,10 @@ describe("acquireRequestSlot", () => {
     // The first: when the oldest of the three leaves the 60 s window (plus a second of margin), about 61 s from now.
     expect(times[0] - Date.now()).toBeGreaterThan(59_000);
     expect(times[0] - Date.now()).toBeLessThanOrEqual(61_000);
-    // The others one slot interval (61 s / 3) after each other: no two wake at the same instant.
-    const interval = 61_000 / 3;
-    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeCloseTo(interval, -1);
+    // Each request's departure (61 s after it), to the millisecond rounded up; past the three, the same a lap later.
+    const granted = await requestTimesUs("vt:a");
+    const leaves = (us: number, laps = 1) => Math.ceil((us + laps * WINDOW_US) / 1000);
+    expect(times).toEqual([...granted.map((us) => leaves(us)), leaves(granted[0], 2), leaves(granted[1], 2)]);
     expect(await readUsage(t.db, "vt:a", 60)).toMatchObject({ lastMinute: 3, today: 3, thisMonth: 3 });
   });
 
@@ -34,10 +42,13 @@ describe("acquireRequestSlot", () => {
     const calledBack = await acquireRequestSlot(t.db, "vt:a", limits, true);
     const after = await acquireRequestSlot(t.db, "vt:a", limits);
     if (newcomer.granted || calledBack.granted || after.granted) throw new Error("the window should still be full");
-    // The newcomer goes behind the five waiting from the test above; the one called back waits only for the next
-    // free slot, and takes no place in the line (the next newcomer is one interval behind the first, not two).
-    expect(calledBack.until.getTime()).toBeLessThan(newcomer.until.getTime());
-    expect(after.until.getTime() - newcomer.until.getTime()).toBeCloseTo(61_000 / 3, -1);
+    // The newcomer goes behind the five waiting from the test above (the third request's second lap); the one called
+    // back waits only for the next free slot, and takes no place in the line (the next newcomer gets the departure
+    // after the first newcomer's).
+    const granted = await requestTimesUs("vt:a");
+    expect(newcomer.until.getTime()).toBe(Math.ceil((granted[2] + 2 * WINDOW_US) / 1000));
+    expect(calledBack.until.getTime()).toBe(Math.ceil((granted[0] + WINDOW_US) / 1000));
+    expect(after.until.getTime()).toBe(Math.ceil((granted[0] + 3 * WINDOW_US) / 1000));
   });
 
   it("keeps budgets apart", async () => {

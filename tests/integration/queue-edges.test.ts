@@ -3,6 +3,7 @@
 // gate, and lease waiters. Each case sets up the exact row state a race or a crash leaves behind.
 import { readFileSync } from "node:fs";
 import { sql as dsql } from "drizzle-orm";
+import { Logger, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBudgetGate } from "../../lib/budget/gate";
 import { resumeLookupsAtStart } from "../../lib/budget/resume";
@@ -13,6 +14,7 @@ import { findFreshReport, saveReport, type CachePolicy } from "../../lib/db/quer
 import { retryingTransaction } from "../../lib/db/retry";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { cancelJob } from "../../lib/jobs/manage";
+import type { LookupWait } from "../../lib/lookups/job";
 import { getJobReport } from "../../lib/jobs/report";
 import { fileReportSchema, summarizeReport } from "../../lib/virustotal";
 import { reap } from "../../worker/reaper";
@@ -27,6 +29,7 @@ afterAll(async () => t?.drop());
 
 const cache: CachePolicy = { ttlHours: 24, sources: ["virustotal", "simulator"] };
 const options: CreateJobOptions = { cache, lookupMaxAttempts: 5 };
+const quietLogger = new Logger(() => () => {});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A distinct MD5-shaped name per (label, i). */
 const md5 = (label: string, i = 0) => (label + i.toString(16).padStart(8, "0")).padEnd(32, "0").slice(0, 32);
@@ -333,12 +336,43 @@ describe("12. the gate", () => {
     const until = new Date(Date.now() + 3_600_000);
     await startPause(t.db, "vt:gate", { until, cause: "bad_key", reason: "rejected" });
     gate.closeForPause(until);
-    expect(await gate.forbiddenFlags()).toEqual(["vt"]);
+    expect(await gate.forbiddenFlags()).toEqual(["vt", "vt-wake"]);
     await t.sql`delete from vt_pause where budget = 'vt:gate'`;
     clock += 1000;
-    expect(await gate.forbiddenFlags()).toEqual(["vt"]); // not looked again yet
+    expect(await gate.forbiddenFlags()).toEqual(["vt", "vt-wake"]); // not looked again yet
     clock += 1500;
     expect(await gate.forbiddenFlags()).toBeNull();
+  });
+
+  it("closed for the window, lets graphile-worker fetch the lookups handed a wake time, and none during a pause", async () => {
+    const gate = createBudgetGate({ db: t.db, budget: "vt:gate2" });
+    const due = new Date(Date.now() - 1000);
+    const queue = (hash: string, waitingFor?: LookupWait) =>
+      requeueLookup(t.db, { payload: { hash, attempt: 1, waitingFor }, runAt: due, priority: 0, maxAttempts: 5 });
+    const woken = md5("g12w"), backedOff = md5("g12b"), fresh = md5("g12f");
+    await queue(woken, { for: "window", budget: "vt:gate2" });
+    await queue(backedOff, { for: "backoff" });
+    await queue(fresh);
+    const flags = await t.sql<{ hash: string; flags: Record<string, true> }[]>`
+      select payload->>'hash' as hash, flags from graphile_worker._private_jobs where payload->>'hash' in (${woken}, ${backedOff}, ${fresh})`;
+    expect(Object.fromEntries(flags.map((row) => [row.hash, row.flags]))).toEqual({ [woken]: { "vt-wake": true }, [backedOff]: { vt: true }, [fresh]: { vt: true } });
+
+    // Rows other tests of this file left due may run too: only ours are looked at.
+    const ran: string[] = [];
+    const runQueue = () =>
+      runOnce({ connectionString: t.url, concurrency: 1, forbiddenFlags: gate.forbiddenFlags, logger: quietLogger }, {
+        lookup: async (payload) => void ran.push((payload as { hash: string }).hash),
+      });
+    gate.closeForWindow(new Date(Date.now() + 60_000));
+    await runQueue();
+    expect(ran.filter((hash) => [woken, backedOff, fresh].includes(hash))).toEqual([woken]);
+
+    const wokenInPause = md5("g12p");
+    await queue(wokenInPause, { for: "window", budget: "vt:gate2" });
+    gate.closeForPause(new Date(Date.now() + 60_000));
+    ran.length = 0;
+    await runQueue();
+    expect(ran.filter((hash) => [wokenInPause, backedOff, fresh].includes(hash))).toEqual([]);
   });
 });
 

@@ -63,10 +63,32 @@ interface ClaimRow {
   in_window: number; window_free_at: number | null; day: number; month: number; next_day: number; next_month: number; wake_cursor: number | null;
 }
 
-export async function setWakeCursor(db: Executor, budget: string, at: Date) {
+/**
+ * A time given in epoch microseconds, exactly: the wake cursor is compared with the requests' own times, and a float
+ * of seconds (to_timestamp) can land a microsecond off at today's epoch.
+ */
+const fromEpochUs = (us: number) =>
+  sql`(timestamptz 'epoch' + ${Math.floor(us / 1e6)}::bigint * interval '1 second' + ${us % 1e6}::int * interval '1 microsecond')`;
+
+/** `at` is in epoch microseconds, kept exact (fromEpochUs). */
+export async function setWakeCursor(db: Executor, budget: string, atUs: number) {
   await db.execute(sql`
-    insert into vt_wake_cursor (budget, at) values (${budget}, ${at.toISOString()}::timestamptz)
+    insert into vt_wake_cursor (budget, at) values (${budget}, ${fromEpochUs(atUs)})
     on conflict (budget) do update set at = excluded.at`);
+}
+
+/**
+ * The time of the budget's first request recorded after `afterUs`, both in epoch microseconds; null when there is
+ * none. One probe of vt_requests (budget, at): where the window's next slot frees after a wake already handed out
+ * (lib/budget/slot.ts).
+ */
+export async function firstRequestAfter(db: Executor, budget: string, afterUs: number): Promise<number | null> {
+  const [row] = await db.execute<{ at_us: string }>(sql`
+    select (extract(epoch from at) * 1000000)::bigint::text as at_us from vt_requests
+    where budget = ${budget} and at > ${fromEpochUs(afterUs)}
+    order by at
+    limit 1`);
+  return row ? Number(row.at_us) : null;
 }
 
 /** Counts lookups that our cache answered instead of VirusTotal. Prepared: a lookup's settling sends it (worker/settle.ts). */

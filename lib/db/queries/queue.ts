@@ -15,7 +15,7 @@
 //   releases a running row, so its pool was declared dead (graphile-worker's failure update matches the pool, not
 //   the run, and could unlock a newer run of the same job in that pool).
 import { sql, type SQL } from "drizzle-orm";
-import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
+import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupFlag, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
 import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { errorCode } from "../retry";
 import { toPgArray } from "./pg-array";
@@ -281,7 +281,8 @@ export async function deleteRow(db: SqlExecutor, jobId: string): Promise<void> {
  * stands for the name (added while we ran): a running one is left alone (it will settle the name itself); a queued
  * one takes our wait, attempt count and the better of the two priorities. A lookup back from a wait has had its
  * turn, and its run_at is a real time: past the cap it would sort after every rank there (RANK_TIME), so it comes
- * back just ahead of the cap instead.
+ * back just ahead of the cap instead. Its flag says what it waits for (lookupFlag): a wake time from the window
+ * lets it through a gate closed for the window alone.
  */
 export async function requeueLookup(
   db: Executor,
@@ -300,7 +301,7 @@ export async function requeueLookup(
           ${LOOKUP_TASK}, (${JSON.stringify(job.payload)}::text)::json, null, ${job.runAt.toISOString()}::timestamptz,
           ${job.maxAttempts}::smallint, ${key},
           least(${job.priority}, coalesce((select priority from existing where alive), ${MAX_PRIORITY}), ${MAX_PRIORITY - 1})::smallint,
-          array[${VT_FLAG}]
+          array[${lookupFlag(job.payload.waitingFor)}]
         )::graphile_worker.job_spec
         where not exists (select 1 from existing where locked_at is not null)
       )
