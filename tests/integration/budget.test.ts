@@ -77,3 +77,40 @@ describe("acquireRequestSlot", () => {
     expect(await acquireRequestSlot(t.db, "vt:b", limits)).toMatchObject({ granted: false, cause: "quota", until: later });
   });
 });
+
+describe("the window's count (vt_window)", () => {
+  const perMinute = { ...limits, perDay: 1000 };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const kept = async (budget: string) => (await t.sql<{ count: number }[]>`select count from vt_window where budget = ${budget}`)[0]?.count ?? null;
+
+  it("follows the requests as they leave the window, and counts the window whole again after a request recorded another way", async () => {
+    // Two requests about to leave the 61 s window.
+    await t.sql`insert into vt_requests (budget, at) select 'vt:w', now() - interval '60.6 seconds' from generate_series(1, 2)`;
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toEqual({ granted: true });
+    expect(await kept("vt:w")).toBe(3);
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toMatchObject({ granted: false, cause: "window" });
+    await sleep(700);
+    // Both have left: the count kept (3) less the two, then one claim more, up to the limit of 3 again.
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toEqual({ granted: true });
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toEqual({ granted: true });
+    expect(await kept("vt:w")).toBe(3);
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toMatchObject({ granted: false });
+    // A request recorded by hand is the newest now, which the count was not kept at: counted whole, 4 of 3.
+    await t.sql`delete from vt_requests where budget = 'vt:w'`;
+    await t.sql`insert into vt_requests (budget, at) values ('vt:w', now() - interval '1 second')`;
+    expect(await acquireRequestSlot(t.db, "vt:w", perMinute)).toEqual({ granted: true });
+    expect(await kept("vt:w")).toBe(2);
+  });
+
+  it("forgets the requests it no longer needs a few at a time, oldest first, on each claim it grants", async () => {
+    await t.sql`insert into vt_requests (budget, at) select 'vt:old', now() - interval '20 minutes' - n * interval '1 ms' from generate_series(1, 40) n`;
+    const left = async () => (await t.sql<{ n: number }[]>`select count(*)::int as n from vt_requests where budget = 'vt:old' and at < now() - interval '15 minutes'`)[0].n;
+    expect(await acquireRequestSlot(t.db, "vt:old", perMinute)).toEqual({ granted: true });
+    expect(await left()).toBe(24);
+    await acquireRequestSlot(t.db, "vt:old", perMinute);
+    await acquireRequestSlot(t.db, "vt:old", perMinute);
+    expect(await left()).toBe(0);
+    // Those of other budgets are theirs to forget.
+    expect((await t.sql`select 1 from vt_requests where budget = 'vt:w'`).length).toBeGreaterThan(0);
+  });
+});

@@ -30,6 +30,17 @@ export const vtUsage = pgTable(
   (t) => [primaryKey({ columns: [t.budget, t.period] })],
 );
 
+/**
+ * Each budget's count of the requests in its sliding window, kept by every claim (hashscan_claim_request, drizzle/
+ * 0011_budget_window.sql): `count` requests after (`newest` − the window), `newest` the budget's newest request. One
+ * row per budget, updated in place.
+ */
+export const vtWindow = pgTable("vt_window", {
+  budget: text().primaryKey(),
+  newest: timestamp({ withTimezone: true }).notNull(),
+  count: integer().notNull(),
+});
+
 export const PAUSE_CAUSES = ["quota", "per_minute", "daily_limit", "monthly_limit", "bad_key"] as const;
 export type PauseCause = (typeof PAUSE_CAUSES)[number];
 

@@ -1,0 +1,117 @@
+CREATE TABLE "vt_window" (
+	"budget" text PRIMARY KEY NOT NULL,
+	"newest" timestamp with time zone NOT NULL,
+	"count" integer NOT NULL
+);
+--> statement-breakpoint
+-- Written by hand from here. The window's count moves from vt_usage counters keyed by the newest request's time
+-- (`window@<µs>`: a new key, deleted and inserted, at every claim) to vt_window, one row per budget updated in place:
+-- at hundreds of claims a second, the churned keys bloated vt_usage and its index between vacuums until every
+-- counter's read was a scan of it. Requests older than kept are forgotten a few at a time, oldest first, by the
+-- index (an unbounded delete was planned as a scan of every request kept).
+DELETE FROM "vt_usage" WHERE "period" LIKE 'window@%';--> statement-breakpoint
+
+-- A claim, after the budget's lock (taken here, or already held by the caller's transaction: the lock is
+-- re-entrant), and so at the time after it: a PL/pgSQL statement after the lock reads a snapshot taken after it. Reads
+-- the pause, the day's and month's counters and the requests in the sliding window, and when the request is free (no
+-- pause, every count under its limit: decideSlot's grant, lib/budget/slot.ts) records it. Otherwise it writes nothing
+-- but the window's count, and returns the state for decideSlot to say why and until when.
+--
+-- It costs the same at any limit and any rate: the window's count is kept in vt_window with the newest request it
+-- was counted at, so a claim reads only the requests that left the window since then (each request is read once on
+-- its way out), plus a few index probes. A request recorded any other way (by hand, a test) changes the newest, no
+-- longer matches the row, and the window is counted whole once. When the window is full, the moment it frees is one
+-- index probe (its oldest request) while it holds exactly the limit.
+CREATE OR REPLACE FUNCTION "hashscan_claim_request"(
+	"p_budget" text, "p_per_minute" int, "p_per_day" int, "p_per_month" int, "p_window_ms" float8
+) RETURNS TABLE (
+	"at" text, "granted" boolean, "pause_until" text, "pause_cause" text, "pause_reason" text, "in_window" int,
+	"window_free_at" float8, "day" int, "month" int, "next_day" float8, "next_month" float8, "wake_cursor" float8
+) LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+	"window_length" interval := make_interval(secs => "p_window_ms" / 1000);
+	-- Requests are forgotten after twice the window, never sooner than ten minutes (the status page and the rate
+	-- measurements read them): always long out of the window that ends at the request being recorded.
+	"kept_for" interval := make_interval(secs => greatest(600, 2 * "p_window_ms" / 1000));
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || "p_budget"));
+	RETURN QUERY
+	WITH "clock" AS MATERIALIZED (SELECT clock_timestamp() AS "at"),
+	"newest" AS MATERIALIZED (
+		SELECT c."at", (SELECT max(r."at") FROM "vt_requests" r WHERE r."budget" = "p_budget") AS "m" FROM "clock" c
+	),
+	"counted" AS MATERIALIZED (
+		SELECT n."at", n."m", w."count" AS "kept",
+			coalesce(w."count", (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > n."m" - "window_length")) AS "by_newest"
+		FROM "newest" n
+		LEFT JOIN "vt_window" w ON w."budget" = "p_budget" AND w."newest" = n."m"
+	),
+	"state" AS MATERIALIZED (
+		SELECT c."at", c."m", c."kept", c."by_newest",
+			CASE
+				WHEN c."m" IS NULL THEN 0
+				-- Those counted at the newest request, less those that have left the window since.
+				WHEN c."at" >= c."m" THEN c."by_newest" - (
+					SELECT count(*)::int FROM "vt_requests" r
+					WHERE r."budget" = "p_budget" AND r."at" > c."m" - "window_length" AND r."at" <= c."at" - "window_length")
+				ELSE (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > c."at" - "window_length")
+			END AS "in_window",
+			coalesce((SELECT u."count" FROM "vt_usage" u WHERE u."budget" = "p_budget" AND u."period" = 'requests:day:' || to_char(c."at" AT TIME ZONE 'utc', 'YYYY-MM-DD')), 0) AS "day",
+			coalesce((SELECT u."count" FROM "vt_usage" u WHERE u."budget" = "p_budget" AND u."period" = 'requests:month:' || to_char(c."at" AT TIME ZONE 'utc', 'YYYY-MM')), 0) AS "month",
+			p."until" AS "pause_until", p."cause" AS "pause_cause", p."reason" AS "pause_reason"
+		FROM "counted" c
+		LEFT JOIN "vt_pause" p ON p."budget" = "p_budget" AND p."until" > c."at"
+	),
+	"granted" AS MATERIALIZED (
+		SELECT * FROM "state" s
+		WHERE s."pause_until" IS NULL AND s."month" < "p_per_month" AND s."day" < "p_per_day" AND s."in_window" < "p_per_minute"
+	),
+	"recorded" AS (INSERT INTO "vt_requests" ("budget", "at") SELECT "p_budget", g."at" FROM "granted" g RETURNING 1),
+	"spent" AS (
+		INSERT INTO "vt_usage" ("budget", "period", "count")
+		SELECT "p_budget", p."period", 1
+		FROM "granted" g, LATERAL (VALUES
+			('requests:day:' || to_char(g."at" AT TIME ZONE 'utc', 'YYYY-MM-DD')),
+			('requests:month:' || to_char(g."at" AT TIME ZONE 'utc', 'YYYY-MM'))
+		) p("period")
+		ON CONFLICT ("budget", "period") DO UPDATE SET "count" = "vt_usage"."count" + 1
+		RETURNING 1
+	),
+	-- The window's count: at the new request when one is recorded; otherwise what was counted at the newest, when
+	-- the row did not hold it yet.
+	"window_kept" AS (
+		INSERT INTO "vt_window" ("budget", "newest", "count")
+		SELECT "p_budget", g."at", g."in_window" + 1 FROM "granted" g
+		UNION ALL
+		SELECT "p_budget", s."m", s."by_newest" FROM "state" s
+		WHERE s."kept" IS NULL AND s."m" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "granted")
+		ON CONFLICT ("budget") DO UPDATE SET "newest" = excluded."newest", "count" = excluded."count"
+		RETURNING 1
+	),
+	-- A few at a time, oldest first: one request is recorded per claim, so they never pile up.
+	"forgotten" AS (
+		DELETE FROM "vt_requests" r
+		WHERE r."id" IN (
+			SELECT o."id" FROM "vt_requests" o, "granted" g
+			WHERE o."budget" = "p_budget" AND o."at" < g."at" - "kept_for"
+			ORDER BY o."at" LIMIT 16
+		)
+		RETURNING 1
+	)
+	SELECT
+		s."at"::text,
+		EXISTS (SELECT 1 FROM "granted"),
+		s."pause_until"::text, s."pause_cause"::text, s."pause_reason",
+		s."in_window",
+		-- When full: the oldest request of the window leaves it first (a probe); past the limit (a limit lowered), the
+		-- one perMinute back from the newest.
+		(SELECT extract(epoch FROM r."at") * 1000 + "p_window_ms" FROM "vt_requests" r
+			WHERE s."in_window" >= "p_per_minute" AND r."budget" = "p_budget" AND r."at" > s."at" - "window_length"
+			ORDER BY r."at" OFFSET greatest(s."in_window" - "p_per_minute", 0) LIMIT 1)::float8,
+		s."day", s."month",
+		(extract(epoch FROM date_trunc('day', s."at" AT TIME ZONE 'utc') + interval '1 day') * 1000)::float8,
+		(extract(epoch FROM date_trunc('month', s."at" AT TIME ZONE 'utc') + interval '1 month') * 1000)::float8,
+		(SELECT extract(epoch FROM w."at") * 1000 FROM "vt_wake_cursor" w WHERE w."budget" = "p_budget" AND w."at" > s."at")::float8
+	FROM "state" s;
+END $$;
