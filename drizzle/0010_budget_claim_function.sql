@@ -1,22 +1,32 @@
--- Written by hand: a claim on a request budget as functions, so that a lookup's claim takes the budget's lock and
--- commits without a round trip to the worker in between. The lock serialises every claim on a budget and is held
--- until commit; claimed by a statement of its own in the worker's transaction, it was held for as long as the answer
--- took to reach the worker and its commit to come back (most of a lookup's time in Postgres, under load). A function
--- called by a lookup's single statement (lib/db/queries/lookup-start.ts) takes it, claims and, the statement being its
--- own transaction, commits at once.
+-- Written by hand, but for vt_window's table (drizzle-kit's). A claim on a request budget as functions, so that a
+-- lookup's claim takes the budget's lock and commits without a round trip to the worker in between. The lock
+-- serialises every claim on a budget and is held until commit; claimed by a statement of its own in the worker's
+-- transaction, it was held for as long as the answer took to reach the worker and its commit to come back (most of a
+-- lookup's time in Postgres, under load). A function called by a lookup's single statement (lib/db/queries/
+-- lookup-start.ts) takes it, claims and, the statement being its own transaction, commits at once.
+CREATE TABLE "vt_window" (
+	"budget" text PRIMARY KEY NOT NULL,
+	"newest" timestamp with time zone NOT NULL,
+	"count" integer NOT NULL
+);--> statement-breakpoint
+-- The window's count moves from vt_usage counters keyed by the newest request's time
+-- (`window@<µs>`: a new key, deleted and inserted, at every claim) to vt_window, one row per budget updated in place:
+-- at hundreds of claims a second, the churned keys bloated vt_usage and its index between vacuums until every
+-- counter's read was a scan of it. Requests older than kept are forgotten a few at a time, oldest first, by the
+-- index (an unbounded delete was planned as a scan of every request kept).
+DELETE FROM "vt_usage" WHERE "period" LIKE 'window@%';--> statement-breakpoint
 
 -- A claim, after the budget's lock (taken here, or already held by the caller's transaction: the lock is
 -- re-entrant), and so at the time after it: a PL/pgSQL statement after the lock reads a snapshot taken after it. Reads
 -- the pause, the day's and month's counters and the requests in the sliding window, and when the request is free (no
 -- pause, every count under its limit: decideSlot's grant, lib/budget/slot.ts) records it. Otherwise it writes nothing
--- and returns the state for decideSlot to say why and until when.
+-- but the window's count, and returns the state for decideSlot to say why and until when.
 --
--- It costs the same at any limit and any rate: the window's count is kept as a vt_usage counter, `window@<µs of the
--- budget's newest request>` = its requests after (newest - window), so a claim reads only the requests that left the
--- window since the newest one (each request is read once on its way out), plus two index probes. The counter is keyed
--- by the newest request it was counted at: a request recorded any other way (by hand, a test) changes the newest,
--- finds no counter, and the window is counted whole once. When the window is full, the moment it frees is one index
--- probe (its oldest request) while it holds exactly the limit.
+-- It costs the same at any limit and any rate: the window's count is kept in vt_window with the newest request it
+-- was counted at, so a claim reads only the requests that left the window since then (each request is read once on
+-- its way out), plus a few index probes. A request recorded any other way (by hand, a test) changes the newest, no
+-- longer matches the row, and the window is counted whole once. When the window is full, the moment it frees is one
+-- index probe (its oldest request) while it holds exactly the limit.
 CREATE FUNCTION "hashscan_claim_request"(
 	"p_budget" text, "p_per_minute" int, "p_per_day" int, "p_per_month" int, "p_window_ms" float8
 ) RETURNS TABLE (
@@ -37,18 +47,19 @@ BEGIN
 		SELECT c."at", (SELECT max(r."at") FROM "vt_requests" r WHERE r."budget" = "p_budget") AS "m" FROM "clock" c
 	),
 	"counted" AS MATERIALIZED (
-		SELECT n."at", n."m", k."count" AS "kept",
-			coalesce(k."count", (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > n."m" - "window_length")) AS "by_newest"
+		SELECT n."at", n."m", w."count" AS "kept",
+			coalesce(w."count", (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > n."m" - "window_length")) AS "by_newest"
 		FROM "newest" n
-		LEFT JOIN "vt_usage" k ON k."budget" = "p_budget" AND k."period" = 'window@' || (extract(epoch FROM n."m") * 1000000)::bigint::text
+		LEFT JOIN "vt_window" w ON w."budget" = "p_budget" AND w."newest" = n."m"
 	),
 	"state" AS MATERIALIZED (
 		SELECT c."at", c."m", c."kept", c."by_newest",
 			CASE
 				WHEN c."m" IS NULL THEN 0
-				-- Those counted by the newest request, less those that have left the window since.
+				-- Those counted at the newest request, less those that have left the window since.
 				WHEN c."at" >= c."m" THEN c."by_newest" - (
-					SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > c."m" - "window_length" AND r."at" <= c."at" - "window_length")
+					SELECT count(*)::int FROM "vt_requests" r
+					WHERE r."budget" = "p_budget" AND r."at" > c."m" - "window_length" AND r."at" <= c."at" - "window_length")
 				ELSE (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > c."at" - "window_length")
 			END AS "in_window",
 			coalesce((SELECT u."count" FROM "vt_usage" u WHERE u."budget" = "p_budget" AND u."period" = 'requests:day:' || to_char(c."at" AT TIME ZONE 'utc', 'YYYY-MM-DD')), 0) AS "day",
@@ -72,28 +83,25 @@ BEGIN
 		ON CONFLICT ("budget", "period") DO UPDATE SET "count" = "vt_usage"."count" + 1
 		RETURNING 1
 	),
-	-- The window's counter moves to the new newest request; a state read without one keeps what it counted.
-	"counter_dropped" AS (
-		DELETE FROM "vt_usage" k USING "granted" g
-		WHERE k."budget" = "p_budget" AND g."m" IS NOT NULL AND g."m" <> g."at"
-			AND k."period" = 'window@' || (extract(epoch FROM g."m") * 1000000)::bigint::text
-		RETURNING 1
-	),
-	"counter_moved" AS (
-		INSERT INTO "vt_usage" ("budget", "period", "count")
-		SELECT "p_budget", 'window@' || (extract(epoch FROM g."at") * 1000000)::bigint::text, g."in_window" + 1 FROM "granted" g
-		ON CONFLICT ("budget", "period") DO UPDATE SET "count" = excluded."count"
-		RETURNING 1
-	),
-	"counter_kept" AS (
-		INSERT INTO "vt_usage" ("budget", "period", "count")
-		SELECT "p_budget", 'window@' || (extract(epoch FROM s."m") * 1000000)::bigint::text, s."by_newest" FROM "state" s
+	-- The window's count: at the new request when one is recorded; otherwise what was counted at the newest, when
+	-- the row did not hold it yet.
+	"window_kept" AS (
+		INSERT INTO "vt_window" ("budget", "newest", "count")
+		SELECT "p_budget", g."at", g."in_window" + 1 FROM "granted" g
+		UNION ALL
+		SELECT "p_budget", s."m", s."by_newest" FROM "state" s
 		WHERE s."kept" IS NULL AND s."m" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "granted")
-		ON CONFLICT ("budget", "period") DO NOTHING
+		ON CONFLICT ("budget") DO UPDATE SET "newest" = excluded."newest", "count" = excluded."count"
 		RETURNING 1
 	),
+	-- A few at a time, oldest first: one request is recorded per claim, so they never pile up.
 	"forgotten" AS (
-		DELETE FROM "vt_requests" r USING "granted" g WHERE r."budget" = "p_budget" AND r."at" < g."at" - "kept_for"
+		DELETE FROM "vt_requests" r
+		WHERE r."id" IN (
+			SELECT o."id" FROM "vt_requests" o, "granted" g
+			WHERE o."budget" = "p_budget" AND o."at" < g."at" - "kept_for"
+			ORDER BY o."at" LIMIT 16
+		)
 		RETURNING 1
 	)
 	SELECT

@@ -31,9 +31,9 @@ export const vtUsage = pgTable(
 );
 
 /**
- * Each budget's count of the requests in its sliding window, kept by every claim (hashscan_claim_request, drizzle/
- * 0011_budget_window.sql): `count` requests after (`newest` − the window), `newest` the budget's newest request. One
- * row per budget, updated in place.
+ * Each budget's count of the requests in its sliding window, kept by every claim (hashscan_claim_request in
+ * drizzle/0010_budget_claim_function.sql): `count` requests after (`newest` − the window), `newest` the budget's
+ * newest request. One row per budget, updated in place.
  */
 export const vtWindow = pgTable("vt_window", {
   budget: text().primaryKey(),
