@@ -7,6 +7,7 @@
 CREATE TABLE "vt_window" (
 	"budget" text PRIMARY KEY NOT NULL,
 	"newest" timestamp with time zone NOT NULL,
+	"window_ms" double precision NOT NULL,
 	"count" integer NOT NULL
 );--> statement-breakpoint
 -- The window's count moves from vt_usage counters keyed by the newest request's time
@@ -23,10 +24,12 @@ DELETE FROM "vt_usage" WHERE "period" LIKE 'window@%';--> statement-breakpoint
 -- but the window's count, and returns the state for decideSlot to say why and until when.
 --
 -- It costs the same at any limit and any rate: the window's count is kept in vt_window with the newest request it
--- was counted at, so a claim reads only the requests that left the window since then (each request is read once on
--- its way out), plus a few index probes. A request recorded any other way (by hand, a test) changes the newest, no
--- longer matches the row, and the window is counted whole once. When the window is full, the moment it frees is one
--- index probe (its oldest request) while it holds exactly the limit.
+-- was counted at and the window's length, so a claim reads only the requests that left the window since then (each
+-- request is read once on its way out), plus a few index probes. Every request is recorded here; one recorded any
+-- other way (a test) after the newest changes the newest, and one claimed with another window's length (processes
+-- set up differently) finds another length: either no longer matches the row, and the window is counted whole once.
+-- When the window is full, the moment it frees is one index probe (its oldest request) while it holds exactly the
+-- limit.
 CREATE FUNCTION "hashscan_claim_request"(
 	"p_budget" text, "p_per_minute" int, "p_per_day" int, "p_per_month" int, "p_window_ms" float8
 ) RETURNS TABLE (
@@ -50,7 +53,7 @@ BEGIN
 		SELECT n."at", n."m", w."count" AS "kept",
 			coalesce(w."count", (SELECT count(*)::int FROM "vt_requests" r WHERE r."budget" = "p_budget" AND r."at" > n."m" - "window_length")) AS "by_newest"
 		FROM "newest" n
-		LEFT JOIN "vt_window" w ON w."budget" = "p_budget" AND w."newest" = n."m"
+		LEFT JOIN "vt_window" w ON w."budget" = "p_budget" AND w."newest" = n."m" AND w."window_ms" = "p_window_ms"
 	),
 	"state" AS MATERIALIZED (
 		SELECT c."at", c."m", c."kept", c."by_newest",
@@ -86,12 +89,12 @@ BEGIN
 	-- The window's count: at the new request when one is recorded; otherwise what was counted at the newest, when
 	-- the row did not hold it yet.
 	"window_kept" AS (
-		INSERT INTO "vt_window" ("budget", "newest", "count")
-		SELECT "p_budget", g."at", g."in_window" + 1 FROM "granted" g
+		INSERT INTO "vt_window" ("budget", "newest", "window_ms", "count")
+		SELECT "p_budget", g."at", "p_window_ms", g."in_window" + 1 FROM "granted" g
 		UNION ALL
-		SELECT "p_budget", s."m", s."by_newest" FROM "state" s
+		SELECT "p_budget", s."m", "p_window_ms", s."by_newest" FROM "state" s
 		WHERE s."kept" IS NULL AND s."m" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "granted")
-		ON CONFLICT ("budget") DO UPDATE SET "newest" = excluded."newest", "count" = excluded."count"
+		ON CONFLICT ("budget") DO UPDATE SET "newest" = excluded."newest", "window_ms" = excluded."window_ms", "count" = excluded."count"
 		RETURNING 1
 	),
 	-- A few at a time, oldest first: one request is recorded per claim, so they never pile up.
@@ -121,10 +124,10 @@ BEGIN
 	FROM "state" s;
 END $$;--> statement-breakpoint
 
--- A lookup's claim, made by the statement that took the name's lease (lookOrLease): after the budget's lock, it claims
+-- A lookup's claim, made by the statement that took the name's lease (lookAndClaim): after the budget's lock, it claims
 -- only while the lease is still `p_holder`'s, a pending task still wants the name, and no answer to it is in the cache
 -- (read after the lock: the lease's previous holder may have stored one since the statement's snapshot). True: a
--- request is claimed; false: the window, a limit or a pause turned it away (nothing written: acquireRequestSlot
+-- request is claimed; false: the window, a limit or a pause turned it away (no request recorded: acquireRequestSlot
 -- decides when to come back); null: the condition did not hold.
 -- The cache's conditions are lookup-start.ts's freshReports and recentNotFounds, which read the same answers.
 CREATE FUNCTION "hashscan_claim_lookup_request"(

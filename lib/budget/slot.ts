@@ -2,7 +2,7 @@
 // a sliding per-minute window, UTC-day and UTC-month counters, the pause, and the order in which lookups turned
 // away by the window come back. Every claim on a budget holds its advisory lock, so two processes can never both
 // take the last slot; every time it checks or records is the time after that lock. A lookup's first claim is made by
-// its first statement, which commits at once (lookOrLease, lib/db/queries/lookup-start.ts); the claim here, for a
+// its first statement, which commits at once (lookAndClaim, lib/db/queries/lookup-start.ts); the claim here, for a
 // lookup that claim turned away, holds the lock while it decides when to come back.
 import type { Db } from "@/lib/db/client";
 import { claimRequest, firstRequestAfter, setWakeCursor, startPause, type BudgetState } from "@/lib/db/queries/budget";

@@ -102,6 +102,17 @@ describe("the window's count (vt_window)", () => {
     expect(await kept("vt:w")).toBe(2);
   });
 
+  it("counts the window whole again for a claim with another window's length", async () => {
+    const short = { ...perMinute, perMinute: 2, windowSeconds: 2 };
+    const long = { ...perMinute, perMinute: 2 };
+    expect(await acquireRequestSlot(t.db, "vt:len", short)).toEqual({ granted: true });
+    await sleep(3200);
+    // The short window (3 s with its margin) no longer holds the first request; the long one (61 s) does.
+    expect(await acquireRequestSlot(t.db, "vt:len", short)).toEqual({ granted: true });
+    expect(await kept("vt:len")).toBe(1);
+    expect(await acquireRequestSlot(t.db, "vt:len", long)).toMatchObject({ granted: false, cause: "window" });
+  });
+
   it("forgets the requests it no longer needs a few at a time, oldest first, on each claim it grants", async () => {
     await t.sql`insert into vt_requests (budget, at) select 'vt:old', now() - interval '20 minutes' - n * interval '1 ms' from generate_series(1, 40) n`;
     const left = async () => (await t.sql<{ n: number }[]>`select count(*)::int as n from vt_requests where budget = 'vt:old' and at < now() - interval '15 minutes'`)[0].n;

@@ -3,6 +3,7 @@
 // lock. Then the pipelined transaction a lookup settles in (lib/db/pipelined-transaction.ts) and its own edges: a
 // failing statement leaves nothing, and a connection that dies under a trip does not poison the pool.
 import { createHash } from "node:crypto";
+import type { JobHelpers } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RequestLimits } from "../../lib/budget/limits";
 import { createDb, type Db } from "../../lib/db/client";
@@ -10,7 +11,9 @@ import { pipelinedTransaction } from "../../lib/db/pipelined-transaction";
 import { recordNotFound, saveReport } from "../../lib/db/queries/reports";
 import { createJob } from "../../lib/jobs/create";
 import type { ReportSummary } from "../../lib/virustotal";
+import { createBudgetGate } from "../../lib/budget/gate";
 import { lookAndClaim } from "../../worker/look-and-claim";
+import { createLookupTask, type LookupDeps } from "../../worker/tasks/lookup";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
@@ -116,6 +119,35 @@ describe("a lookup's look and claim", () => {
     expect(await lookAndClaim(deps("b-late2"), { hash, holder: "p/10" })).toEqual({ look: { kind: "leased" }, slot: null });
     await other;
     expect(await requests("b-late2")).toBe(0);
+  });
+
+  it("ends a lookup whose last task is cancelled while its claim waits for the lock, asking VirusTotal nothing", async () => {
+    const hash = md5("cancelled-in-lock");
+    await wanted(hash);
+    // Fetched as graphile-worker fetches it.
+    const [row] = await t.sql<{ id: string }[]>`
+      update graphile_worker._private_jobs set locked_by = 'pool-c', locked_at = now(), attempts = attempts + 1
+      where key = ${`lookup:${hash}`} returning id::text`;
+    const asked: string[] = [];
+    const task = createLookupTask({
+      ...deps("b-cancelled"), source: "simulator", quotaRetrySeconds: 60, maxAttempts: 5,
+      vt: { getFile: async (name: string) => { asked.push(name); throw new Error("VirusTotal was asked"); } } as unknown as LookupDeps["vt"],
+      gate: createBudgetGate({ db: t.db, budget: "b-cancelled" }),
+      declaredDead: () => { throw new Error("declared dead"); },
+    });
+    const other = t.sql.begin(async (sql) => {
+      await sql`select pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || 'b-cancelled'))`;
+      await sleep(300);
+      await sql`update tasks set status = 'cancelled' where hash = ${hash}`;
+    });
+    await sleep(100);
+    const helpers = { job: { id: row.id, locked_by: "pool-c", attempts: 1 }, logger: { error() {} } } as unknown as JobHelpers;
+    await task({ hash }, helpers);
+    await other;
+    expect(asked).toEqual([]);
+    expect(await requests("b-cancelled")).toBe(0);
+    expect(await t.sql`select id from graphile_worker._private_jobs where key = ${`lookup:${hash}`}`).toEqual([]);
+    expect(await leaseOf(hash)).toBeNull();
   });
 
   it("leaves no lock behind: the next claim on the budget goes through", async () => {

@@ -103,10 +103,11 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
       break;
   }
   if (!slot) {
-    // The lease's previous holder may have stored the answer between our look and taking the lease.
     if (slot === null) {
-      const answered = await answerFromCache(deps, hash);
-      if (answered) return answered;
+      // No claim: after the budget's lock, the cache had the answer (stored by the lease's previous holder since our
+      // look) or no pending task wanted the name any more (its jobs cancelled meanwhile). Settling as unwanted
+      // re-reads the tasks under our queue row's lock, and queues the name again if a job wants it after all.
+      return (await answerFromCache(deps, hash)) ?? { kind: "unwanted" };
     }
     const waited = await waitForSlot(deps, helpers, run, payload);
     if (waited) return waited;

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigserial, check, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 // Shared lookup state. Every worker process, on any host, reads and writes it here, never in memory.
 // Each budget is one key's quota: `simulator`, or `vt:<fingerprint of the key>` (never the key itself), so that
@@ -38,6 +38,8 @@ export const vtUsage = pgTable(
 export const vtWindow = pgTable("vt_window", {
   budget: text().primaryKey(),
   newest: timestamp({ withTimezone: true }).notNull(),
+  /** The window's length the count is for: a claim with another (a process set up otherwise) counts anew. */
+  windowMs: doublePrecision("window_ms").notNull(),
   count: integer().notNull(),
 });
 
