@@ -97,12 +97,14 @@ BEGIN
 		ON CONFLICT ("budget") DO UPDATE SET "newest" = excluded."newest", "window_ms" = excluded."window_ms", "count" = excluded."count"
 		RETURNING 1
 	),
-	-- A few at a time, oldest first: one request is recorded per claim, so they never pile up.
+	-- A few at a time, oldest first: one request is recorded per claim, so they never pile up. The cut-off is one
+	-- value (null when nothing is granted), so that it bounds the index's range: as a join's condition it was checked
+	-- against every request kept, oldest first, when none was old enough.
 	"forgotten" AS (
 		DELETE FROM "vt_requests" r
 		WHERE r."id" IN (
-			SELECT o."id" FROM "vt_requests" o, "granted" g
-			WHERE o."budget" = "p_budget" AND o."at" < g."at" - "kept_for"
+			SELECT o."id" FROM "vt_requests" o
+			WHERE o."budget" = "p_budget" AND o."at" < (SELECT g."at" - "kept_for" FROM "granted" g)
 			ORDER BY o."at" LIMIT 16
 		)
 		RETURNING 1
