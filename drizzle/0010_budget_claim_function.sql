@@ -39,9 +39,10 @@ CREATE FUNCTION "hashscan_claim_request"(
 #variable_conflict use_column
 DECLARE
 	"window_length" interval := make_interval(secs => "p_window_ms" / 1000);
-	-- Requests are forgotten after twice the window, never sooner than ten minutes (the status page and the rate
-	-- measurements read them): always long out of the window that ends at the request being recorded.
-	"kept_for" interval := make_interval(secs => greatest(600, 2 * "p_window_ms" / 1000));
+	-- Requests are forgotten after ten minutes (the status page and the rate measurements read them): long out of
+	-- any process's window, whatever its length (VT_RATE_WINDOW_SECONDS is at most 299 s, lib/env.ts), so that a
+	-- process with a short window never forgets a request another's long window still counts.
+	"kept_for" interval := interval '10 minutes';
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('hashscan:vt-budget:' || "p_budget"));
 	RETURN QUERY

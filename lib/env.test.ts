@@ -31,6 +31,8 @@ describe("env", () => {
     expect(() => parseEnv({ VT_REQUESTS_PER_MINUTE: "lots" })).toThrow(/VT_REQUESTS_PER_MINUTE/);
     expect(() => parseEnv({ PUBLIC_URL: "not a url" })).toThrow(/PUBLIC_URL/);
     expect(() => parseEnv({ LOOKUP_MAX_ATTEMPTS: "0" })).toThrow(/LOOKUP_MAX_ATTEMPTS/);
+    expect(() => parseEnv({ VT_RATE_WINDOW_SECONDS: "300" })).toThrow(/VT_RATE_WINDOW_SECONDS must be at most 299/);
+    expect(parseEnv({ VT_RATE_WINDOW_SECONDS: "299" }).vt.windowSeconds).toBe(299);
   });
 
   it("sends a real key over https only, or over plain http to this machine", () => {

@@ -21,7 +21,15 @@ const schema = z.object({
   VT_REQUESTS_PER_DAY: count("VT_REQUESTS_PER_DAY"),
   VT_REQUESTS_PER_MONTH: count("VT_REQUESTS_PER_MONTH"),
   VT_REQUEST_TIMEOUT_SECONDS: count("VT_REQUEST_TIMEOUT_SECONDS"),
-  VT_RATE_WINDOW_SECONDS: count("VT_RATE_WINDOW_SECONDS"),
+  // Requests are kept ten minutes (drizzle/0010_budget_claim_function.sql): at least twice any window, whichever
+  // process claims with it.
+  VT_RATE_WINDOW_SECONDS: optional(
+    z.coerce
+      .number({ error: "VT_RATE_WINDOW_SECONDS must be a number" })
+      .int()
+      .positive("VT_RATE_WINDOW_SECONDS must be a positive integer")
+      .max(299, "VT_RATE_WINDOW_SECONDS must be at most 299 (requests are kept ten minutes, twice the longest window)"),
+  ),
   WORKER_HEARTBEAT_SECONDS: count("WORKER_HEARTBEAT_SECONDS"),
   WORKER_STALE_SECONDS: count("WORKER_STALE_SECONDS"),
   CACHE_TTL_HOURS: count("CACHE_TTL_HOURS"),
