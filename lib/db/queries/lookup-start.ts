@@ -37,7 +37,7 @@ export interface LookAndClaim {
   look: FirstLook;
   /**
    * When the lease is ours: true, a request is claimed; false, the window, a limit or a pause turned it away; null,
-   * no claim was made because an answer arrived after the look (or the lease was lost).
+   * no claim was made: after the budget's lock, the cache had an answer or no pending task wanted the name any more.
    */
   slot: boolean | null;
 }
