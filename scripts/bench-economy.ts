@@ -25,7 +25,7 @@ import { createJob } from "../lib/jobs/create";
 import type { SimulatorRequest } from "../lib/virustotal/simulator/server";
 import { busiestWindow } from "./bench-load";
 import { check, notePeak, sleep, standInForAutovacuum, type Peaks } from "./bench-stats";
-import { entryPoints, processMemory, spawnChild, waitForHttp, type Child } from "./processes";
+import { entryPoints, processMemory, spawnChild, waitForHttp, workerArgs, type Child } from "./processes";
 
 export const ECONOMY_TARGET_RATE = 0.95;
 const WORKERS = 2;
@@ -111,13 +111,13 @@ export async function benchEconomy(databaseUrl: string, port: number, settings: 
     const simulatorBase = `http://127.0.0.1:${port}`;
     await waitForHttp(`${simulatorBase}/_simulator/health`, 30_000, simulator);
     const workers = Array.from({ length: WORKERS }, (_, i) =>
-      spawnChild(`worker-${i}`, [entryPoints.tsx, entryPoints.worker], {
+      spawnChild(`worker-${i}`, workerArgs("start"), {
         env: { DATABASE_URL: databaseUrl, VT_API_KEY: "", SIMULATOR_URL: `${simulatorBase}/api/v3`, VT_REQUESTS_PER_MINUTE: limit, WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) },
         onLine: onWorkerLine,
       }),
     );
     children.push(...workers);
-    // Both pools registered (on a busy machine tsx alone can take longer than a fixed wait), then their first poll.
+    // Both pools registered (on a busy machine a start can take longer than a fixed wait), then their first poll.
     const ready = Date.now() + 60_000;
     while ((await listLivePools(db, 60)).length < WORKERS && Date.now() < ready) await sleep(250);
     await sleep(1000);

@@ -109,7 +109,7 @@ async function seedJob(size: number, tag: string): Promise<string> {
 log(`database ${dbName} on ${server ? "an embedded PostgreSQL" : "DATABASE_URL's server"}`);
 // The sections that start the web app need the whole build; throughput needs the worker's bundle alone.
 if ([...only].some((name) => name !== "economy" && name !== "throughput")) await buildIfChanged();
-else if (only.has("throughput")) await bundleWorkerIfChanged();
+else if (only.has("throughput") || only.has("economy")) await bundleWorkerIfChanged();
 
 interface Sample {
   ms: number;
