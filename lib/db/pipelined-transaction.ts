@@ -1,6 +1,6 @@
 // A transaction whose statements are sent together: written to the connection at once, answered in one round trip,
-// between its begin's and its commit's. A lookup's transactions are a handful of short statements, and the round
-// trips between them, not the statements, were their cost. Only for statements decided beforehand: none can depend
+// between its begin's and its commit's. A lookup's settle (worker/settle.ts) is a handful of short statements, and
+// the round trips between them, not the statements, were its cost. Only for statements decided beforehand: none can depend
 // on another's answer except through the database. One that fails aborts the transaction, the ones after it fail
 // with it, and it is rolled back.
 import type postgres from "postgres";

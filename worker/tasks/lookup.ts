@@ -1,5 +1,5 @@
 // One lookup: a file by one of its names. The cache first; then, if some pending task still wants the name, a
-// lease on it, a request slot from the shared budget (those sent together: look-and-claim.ts), and VirusTotal.
+// lease on it, a request slot from the shared budget (all in one statement: look-and-claim.ts), and VirusTotal.
 // VirusTotal's answer is stored as soon as it arrives; whatever happens ends as one Outcome, written by settle() in
 // one fenced transaction to the tasks of every job that asked for the file.
 import type { JobHelpers, Task } from "graphile-worker";

@@ -63,7 +63,8 @@ export const vtPause = pgTable(
 
 /**
  * Per budget: when the last lookup turned away by the full window was told to come back. The next one turned
- * away comes back one slot interval later, so that waiting lookups wake one by one instead of all at once.
+ * away comes back when the window's next request after that leaves it (lib/budget/slot.ts): one lookup for each
+ * slot that frees, at its time.
  */
 export const vtWakeCursor = pgTable("vt_wake_cursor", {
   budget: text().primaryKey(),
