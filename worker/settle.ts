@@ -2,13 +2,11 @@
 // outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
 // whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
 import type { Db, Tx } from "@/lib/db/client";
-import { pipelinedTransaction } from "@/lib/db/pipelined-transaction";
-import { countSavedRequests } from "@/lib/db/queries/budget";
 import { releaseLease } from "@/lib/db/queries/leases";
 import {
-  deleteRow, holdOwnRow, holdOwnRowOrAbort, isRowLost, lockKeySpace, requeueLookup, wakeLeaseWaiters, type RowLock,
+  deleteRow, holdOwnRow, lockKeySpace, requeueLookup, settleLookupRow, wakeLeaseWaiters, type RowLock,
 } from "@/lib/db/queries/queue";
-import { completeTasksForFile, failTasks, hasPendingTasks, markTasksNotFound, noteTasksWaiting } from "@/lib/db/queries/tasks";
+import { hasPendingTasks, namesEnded, noteTasksWaiting, type TaskEnd } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
@@ -66,28 +64,20 @@ export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome)
 }
 
 /**
- * A final outcome, its statements sent together (lib/db/pipelined-transaction.ts): the fencing check first, which
- * aborts the transaction when our row is no longer ours, so that none of the writes sent after it is applied; then
- * the tasks of every job that asked, the saved-request count, our row, the lease and whoever waits for it.
- * (VirusTotal's answer was stored before, on its own: lookup.ts.)
+ * A final outcome, in one statement and its own transaction (settleLookupRow): the fencing check first, then the
+ * tasks of every job that asked, the saved-request count, our row, the lease and whoever waits for it. A row no
+ * longer ours leaves everything unwritten. (VirusTotal's answer was stored before, on its own: lookup.ts.)
  */
-function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<unknown> {
-  const { hash } = run;
-  return pipelinedTransaction(deps.db, (q) => [
-    holdOwnRowOrAbort(q, run.lock).catch((error) => {
-      throw isRowLost(error) ? new FencedError(run) : error;
-    }),
+async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<void> {
+  const end: TaskEnd =
     outcome.kind === "completed"
-      ? completeTasksForFile(q, outcome.report, outcome.source)
+      ? { status: "completed", report: outcome.report, source: outcome.source }
       : outcome.kind === "not_found"
-        ? markTasksNotFound(q, hash)
-        : failTasks(q, hash, outcome.reason),
-    outcome.kind !== "failed" && outcome.fromCache ? countSavedRequests(q, deps.budget, 1) : Promise.resolve(),
-    deleteRow(q, run.lock.jobId),
-    // Lookups of the same name that waited for our lease find the answer now.
-    wakeLeaseWaiters(q, [hash]),
-    releaseLease(q, hash, run.holder),
-  ]);
+        ? { status: "not_found" }
+        : { status: "failed", reason: outcome.reason };
+  const saved = outcome.kind !== "failed" && outcome.fromCache ? 1 : 0;
+  const settled = await settleLookupRow(deps.db, run, { names: namesEnded(run.hash, end), end, budget: deps.budget, saved });
+  if (!settled) throw new FencedError(run);
 }
 
 /**

@@ -1,13 +1,10 @@
 // A lookup's look and claim (worker/look-and-claim.ts): the cache, the name's lease and a free request slot, in one
 // statement. Each way it can end, including an answer or a cancellation that arrives while it waits for the budget's
-// lock. Then the pipelined transaction a lookup settles in (lib/db/pipelined-transaction.ts) and its own edges: a
-// failing statement leaves nothing, and a connection that dies under a trip does not poison the pool.
+// lock. (The settle, a lookup's other statement, and its edges: settle-statement.test.ts.)
 import { createHash } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RequestLimits } from "../../lib/budget/limits";
-import { createDb, type Db } from "../../lib/db/client";
-import { pipelinedTransaction } from "../../lib/db/pipelined-transaction";
 import { recordNotFound, saveReport } from "../../lib/db/queries/reports";
 import { createJob } from "../../lib/jobs/create";
 import type { ReportSummary } from "../../lib/virustotal";
@@ -159,53 +156,5 @@ describe("a lookup's look and claim", () => {
     expect(locks).toBe(0);
     expect((await lookAndClaim(deps("b-commit"), { hash: md5("c2"), holder: "p/12" })).slot).toBe(true);
     expect(await requests("b-commit")).toBe(2);
-  });
-});
-
-describe("a pipelined transaction", () => {
-  it("leaves nothing when a statement fails, whichever statement it is", async () => {
-    await t.sql`create table trip_rows (n int primary key)`;
-    for (const failing of [0, 1, 2]) {
-      await t.sql`insert into trip_rows values (100)`;
-      // Three inserts, one of them a duplicate of the row already there.
-      const error = await pipelinedTransaction(t.db, (q) =>
-        [1, 2, 3].map((n, i) => (async () => void (await q`insert into trip_rows values (${i === failing ? 100 : n}::int)`.execute()))()),
-      ).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "23505" });
-      expect((await t.sql`select n from trip_rows order by n`).map((r) => r.n)).toEqual([100]);
-      await t.sql`delete from trip_rows`;
-    }
-  });
-
-  it("runs its statements in the order given, and answers each", async () => {
-    const [, , seen] = await pipelinedTransaction<[unknown, unknown, { n: number }[]]>(t.db, (q) => [
-      q`insert into trip_rows values (1)`.execute(),
-      q`update trip_rows set n = n + 1`.execute(),
-      q<{ n: number }[]>`select n from trip_rows`.execute(),
-    ]);
-    expect(seen.map((r) => r.n)).toEqual([2]);
-    await t.sql`delete from trip_rows`;
-  });
-
-  it("gives back a pool whose only connection died under a trip, able to send the next one", async () => {
-    const one: Db = createDb(t.url, { max: 1 });
-    try {
-      const [{ pid }] = await one.$client<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      // Its failure is caught from the start: the dead connection can reject it before the terminate's own answer is
-      // read, and a rejection nothing catches yet fails the whole run.
-      const dying = pipelinedTransaction(one, (q) => [q`select pg_sleep(0.5)`.execute(), q`insert into trip_rows values (3)`.execute()])
-        .then(() => null, (error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      // Waits until the backend is gone: its connection's close then reaches the pool before this answer does.
-      await t.sql`select pg_terminate_backend(${pid}, 5000)`;
-      expect(await dying).toMatchObject({ code: expect.stringMatching(/57P01|CONNECTION_CLOSED|ECONNRESET/) });
-      const [, rows] = await pipelinedTransaction<[unknown, { n: number }[]]>(one, (q) => [
-        q`insert into trip_rows values (4)`.execute(),
-        q<{ n: number }[]>`select n from trip_rows order by n`.execute(),
-      ]);
-      expect(rows.map((r) => r.n)).toEqual([4]);
-    } finally {
-      await one.$client.end({ timeout: 5 });
-    }
   });
 });

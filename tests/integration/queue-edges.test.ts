@@ -195,6 +195,25 @@ describe("6. a lookup nobody wanted, as a job that wants it is created", () => {
     expect(await taskStatuses(fresh.id)).toEqual(["pending"]);
     expect(await keyedRow(hash)).toMatchObject({ locked_by: null, due_now: true });
   });
+
+  it("a lookup that settles its answer as a job that wants it is created ends that job's task too", async () => {
+    const hash = md5("a6b");
+    const old = await createJob(t.db, { hashes: [hash] }, options);
+    const run = await runningAs(hash, "pool-a6b");
+    let settling: Promise<unknown> | undefined;
+    const fresh = await createJob(t.db, { hashes: [hash] }, {
+      ...options,
+      // The settle's check of its row waits for this job's commit; its writes after it then see the new task.
+      beforeCommit: async () => {
+        settling = settle({ db: t.db, budget: "simulator" }, run, { kind: "not_found", fromCache: false });
+        await sleep(500);
+      },
+    });
+    await settling;
+    expect(await taskStatuses(old.id)).toEqual(["not_found"]);
+    expect(await taskStatuses(fresh.id)).toEqual(["not_found"]);
+    expect(await rowsOf(hash)).toEqual([]);
+  });
 });
 
 describe("4. the reaper", () => {

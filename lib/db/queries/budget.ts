@@ -91,13 +91,10 @@ export async function firstRequestAfter(db: Executor, budget: string, afterUs: n
   return row ? Number(row.at_us) : null;
 }
 
-/** Counts lookups that our cache answered instead of VirusTotal. Prepared: a lookup's settling sends it (worker/settle.ts). */
+/** Counts lookups that our cache answered instead of VirusTotal (drizzle/0011_settle_function.sql: a lookup's settle does too). */
 export async function countSavedRequests(db: SqlExecutor, budget: string, n: number) {
   if (n <= 0) return;
-  await driverOf(db)`
-    insert into vt_usage (budget, period, count)
-    values (${budget}::text, 'saved:day:' || to_char(now() at time zone 'utc', 'YYYY-MM-DD'), ${n}::int)
-    on conflict (budget, period) do update set count = vt_usage.count + excluded.count`.execute();
+  await driverOf(db)`select hashscan_count_saved_requests(${budget}::text, ${n}::int)`.execute();
 }
 
 export interface Usage {

@@ -23,9 +23,9 @@ export async function takeLease(db: Executor, hash: string, holder: string, ttlS
   return { taken: false, expiresAt: other?.expiresAt ?? new Date() };
 }
 
-/** Prepared (postgres.js): a lookup's settling sends it (worker/settle.ts). */
+/** Gives up the lease, if `holder` still holds it (drizzle/0011_settle_function.sql: a lookup's settle does too). */
 export async function releaseLease(db: SqlExecutor, hash: string, holder: string) {
-  await driverOf(db)`delete from lookup_leases where hash = ${hash}::text and holder = ${holder}::text`.execute();
+  await driverOf(db)`select hashscan_release_lease(${hash}::text, ${holder}::text)`.execute();
 }
 
 /** Leases are held as "<pool id>/<job id>": a pool found dead gives all of its up at once. Returns their names. */

@@ -3,7 +3,8 @@
 // last_error, flags, revision, locked_at, locked_by, is_available), _private_tasks (id, identifier), the
 // `jobs:insert` notification its workers listen for, add_jobs(job_spec[], preserve_run_at) and
 // force_unlock_workers(text[]). tests/integration/queue-contract.test.ts checks each of these, so that an upgrade
-// that changes them fails there.
+// that changes them fails there. Two of our database functions touch _private_jobs too, and are called from here
+// only: hashscan_settle_lookup and hashscan_wake_lease_waiters (drizzle/0011_settle_function.sql).
 //
 // The contract with graphile-worker, as we use it:
 // - One row per name stands for a hash: the row holding the key `lookup:<hash>`. A row is *alive* while it is
@@ -17,8 +18,8 @@
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupFlag, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
 import { driverOf, type Executor, type SqlExecutor } from "../client";
-import { errorCode } from "../retry";
 import { toPgArray } from "./pg-array";
+import { taskEndArguments, type TaskEnd } from "./tasks";
 
 /** graphile-worker stores priority as a smallint. */
 export const MAX_PRIORITY = 32767;
@@ -255,22 +256,26 @@ export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priorit
 }
 
 /**
- * holdOwnRow for a pipelined transaction (lib/db/pipelined-transaction.ts), where nothing waits for its answer: when the
- * row is not ours, it fails (a division by zero, isRowLost), which aborts the transaction with every write sent
- * after it.
+ * A lookup's final outcome, in one statement and its own transaction (hashscan_settle_lookup): while `lock` still
+ * holds the row, the tasks of every job that asked for `names` end as `end` says, `saved` requests are counted, the
+ * row is deleted, lookups waiting for the lease run now and `holder`'s lease on `hash` is given up. False, and
+ * nothing written, when the row is no longer ours (fenced).
  */
-export async function holdOwnRowOrAbort(db: SqlExecutor, lock: RowLock): Promise<{ priority: number }> {
-  const [row] = await driverOf(db)<{ priority: number }[]>`
-    select max(own.priority)::int as priority, 1 / count(*) as held from (
-      select priority from graphile_worker._private_jobs
-      where id = ${lock.jobId}::bigint and locked_by = ${lock.lockedBy}::text and attempts = ${lock.attempts}::int
-      for update
-    ) own`.execute();
-  return row;
+export async function settleLookupRow(
+  db: SqlExecutor,
+  run: { hash: string; lock: RowLock; holder: string },
+  outcome: { names: readonly string[]; end: TaskEnd; budget: string; saved: number },
+): Promise<boolean> {
+  const q = driverOf(db);
+  const { jobId, lockedBy, attempts } = run.lock;
+  const [row] = await q<{ settled: boolean }[]>`
+    select hashscan_settle_lookup(
+      ${jobId}::bigint, ${lockedBy}::text, ${attempts}::int, ${run.hash}::text, ${lookupJobKey(run.hash)}::text,
+      ${run.holder}::text, ${outcome.budget}::text, ${outcome.saved}::int,
+      ${outcome.names as string[]}::text[], ${taskEndArguments(q, outcome.end)}
+    ) as settled`.execute();
+  return row.settled;
 }
-
-/** holdOwnRowOrAbort's failure: the row was released and taken over, or removed. */
-export const isRowLost = (error: unknown) => errorCode(error) === "22012";
 
 export async function deleteRow(db: SqlExecutor, jobId: string): Promise<void> {
   await driverOf(db)`delete from graphile_worker._private_jobs where id = ${jobId}::bigint`.execute();
@@ -309,12 +314,9 @@ export async function requeueLookup(
   return rows.length > 0;
 }
 
-/** Lookups of these names waiting for the lease their holder just gave up run now. */
+/** Lookups of these names waiting for the lease their holder just gave up run now (drizzle/0011_settle_function.sql). */
 export async function wakeLeaseWaiters(db: SqlExecutor, hashes: readonly string[]): Promise<void> {
-  await driverOf(db)`
-    update graphile_worker._private_jobs j set run_at = now(), updated_at = now()
-    where j.key = any(${hashes.map(lookupJobKey)}::text[]) and j.locked_at is null and j.run_at > now()
-      and j.payload->'waitingFor'->>'for' = 'lease'`.execute();
+  await driverOf(db)`select hashscan_wake_lease_waiters(${hashes.map(lookupJobKey)}::text[])`.execute();
 }
 
 /**

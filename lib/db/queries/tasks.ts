@@ -3,6 +3,7 @@
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { and, eq, sql } from "drizzle-orm";
+import type postgres from "postgres";
 import type { VirusTotalSource } from "@/lib/env";
 import { TASK_COPY_COLUMNS } from "@/lib/hashes/upload";
 import type { ReportSummary } from "@/lib/virustotal";
@@ -139,35 +140,52 @@ export async function hasPendingTasks(db: Executor, hash: string): Promise<boole
   return rows.length > 0;
 }
 
-// A lookup's writes, one per lookup, are sent by postgres.js as prepared statements: a Drizzle query with
-// parameters is unnamed, and postgres.js then asks the server for its parameter types first (a round trip more per
-// statement), and builds it anew each time (drizzle's query building was a quarter of the worker's CPU per lookup).
-// Each is handed to the connection as soon as it is called (`.execute()`), as every statement of a lookup's
-// pipelined transactions is, so that they run in the order they are called (lib/db/pipelined-transaction.ts).
-const settleTasks = (db: SqlExecutor, hash: string | readonly string[], set: (q: ReturnType<typeof driverOf>) => ReturnType<ReturnType<typeof driverOf>>) => {
-  const q = driverOf(db);
-  const names = typeof hash === "string" ? [hash] : hash;
+/** How a lookup ends the tasks that asked for its name: with the file's report, as not found, or failed. */
+export type TaskEnd =
+  | { status: "completed"; report: ReportSummary; source: VirusTotalSource }
+  | { status: "not_found" }
+  | { status: "failed"; reason: string };
+
+/** The names whose tasks an end applies to: a report's file by all three of its names, otherwise the one asked. */
+export const namesEnded = (hash: string, end: TaskEnd): string[] =>
+  end.status === "completed" ? [end.report.sha256, end.report.md5, end.report.sha1] : [hash];
+
+/**
+ * hashscan_finish_tasks's arguments after the names, in its order (drizzle/0011_settle_function.sql), as a fragment:
+ * the settle's function takes the same after its own. Typed parameters, so postgres.js prepares the statement once
+ * per connection without asking the server for their types first.
+ */
+export function taskEndArguments(q: postgres.Sql, end: TaskEnd) {
+  const report = end.status === "completed" ? end.report : null;
   return q`
-    update tasks set ${set(q)}, updated_at = now(), changed_xid = pg_current_xact_id()
-    where status = 'pending' and hash = any(${names as string[]}::text[])`.execute();
-};
+    ${end.status}::text, ${end.status === "failed" ? end.reason : null}::text, ${end.status === "completed" ? end.source : null}::text,
+    ${report?.sha256 ?? null}::text, ${report?.md5 ?? null}::text, ${report?.sha1 ?? null}::text,
+    ${report?.fortinet ?? null}::text, ${report?.fortinetCategory ?? null}::text, ${report?.detected ?? null}::int,
+    ${report?.engines ?? null}::int, ${report?.scanDate?.toISOString() ?? null}::timestamptz,
+    ${report?.meaningfulName ?? null}::text, ${report?.fileType ?? null}::text`;
+}
+
+/**
+ * Ends every pending task, in every job, that asked for `names`: one definition of a task's end, in the database,
+ * which a lookup's settle calls too (worker/settle.ts).
+ */
+export async function finishTasks(db: SqlExecutor, names: readonly string[], end: TaskEnd) {
+  const q = driverOf(db);
+  await q`select hashscan_finish_tasks(${names as string[]}::text[], ${taskEndArguments(q, end)})`.execute();
+}
 
 /** Completes every pending task, in every job, that asked for this file by any of its names, with its result. */
 export async function completeTasksForFile(db: SqlExecutor, file: ReportSummary, source: VirusTotalSource) {
-  await settleTasks(db, [file.sha256, file.md5, file.sha1], (q) => q`
-    status = 'completed', error = null, retry_at = null,
-    sha256 = ${file.sha256}::text, md5 = ${file.md5}::text, sha1 = ${file.sha1}::text, source = ${source}::text,
-    fortinet = ${file.fortinet}::text, fortinet_category = ${file.fortinetCategory}::text, detected = ${file.detected}::int,
-    engines = ${file.engines}::int, scan_date = ${file.scanDate?.toISOString() ?? null}::timestamptz,
-    meaningful_name = ${file.meaningfulName}::text, file_type = ${file.fileType}::text`);
+  const end: TaskEnd = { status: "completed", report: file, source };
+  await finishTasks(db, namesEnded(file.sha256, end), end);
 }
 
 export async function markTasksNotFound(db: SqlExecutor, hash: string) {
-  await settleTasks(db, hash, (q) => q`status = 'not_found', error = null, retry_at = null`);
+  await finishTasks(db, [hash], { status: "not_found" });
 }
 
 export async function failTasks(db: SqlExecutor, hash: string, reason: string) {
-  await settleTasks(db, hash, (q) => q`status = 'failed', error = ${reason}::text, retry_at = null`);
+  await finishTasks(db, [hash], { status: "failed", reason });
 }
 
 /** Pending tasks show why they wait and until when. */

@@ -1,7 +1,8 @@
-// A lookup's settling sends its writes as prepared statements pipelined after the fencing check (worker/settle.ts).
-// Here one of them fails, or the connection dies under them: the transaction leaves nothing behind, the error is
-// classified as any other (retried when a retry can cure it), no rejection goes unhandled, and the connection,
-// reconnected where it died, settles the next lookup with its statements prepared again.
+// A lookup's final settle is one statement, a database function that checks the lookup still holds its row and then
+// writes (worker/settle.ts, drizzle/0011_settle_function.sql). Here one of its writes fails, or the connection dies
+// under it: it leaves nothing behind, the error is classified as any other (retried when a retry can cure it), no
+// rejection goes unhandled, and the connection, reconnected where it died, settles the next lookup with its
+// statements prepared again.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -84,7 +85,7 @@ async function failSavedCounter(code: string, times: number) {
 }
 const stopFailing = () => t.sql`drop trigger if exists fail_saved on vt_usage`;
 
-describe("a lookup's pipelined writes", () => {
+describe("a lookup's settle statement", () => {
   it("warm up: the connection has the settling's statements prepared", async () => {
     const { run } = await running(md5("warm"), "pool-w");
     await settle({ db: one, budget: "b" }, run, fromCache(md5("warm")));
@@ -92,7 +93,7 @@ describe("a lookup's pipelined writes", () => {
     expect(await saved()).toBe(1);
   });
 
-  it("one failing fails them all: nothing written, the error as Postgres said it, the connection usable", async () => {
+  it("a write failing fails them all: nothing written, the error as Postgres said it, the connection usable", async () => {
     for (const round of [0, 1]) {
       const hash = md5(`fail${round}`);
       const { run } = await running(hash, "pool-f");
@@ -114,7 +115,7 @@ describe("a lookup's pipelined writes", () => {
     }
   });
 
-  it("a deadlock in the middle of the pipeline is tried again and counted once", async () => {
+  it("a deadlock in the middle of the settle is tried again and counted once", async () => {
     const hash = md5("deadlock");
     const { run } = await running(hash, "pool-d");
     const before = await saved();
@@ -148,7 +149,7 @@ describe("a lookup's pipelined writes", () => {
     let pid: number | undefined;
     for (let i = 0; i < 100 && pid === undefined; i++) {
       const [waiting] = await t.sql<{ pid: number }[]>`
-        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%update tasks set%'`;
+        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%hashscan_settle_lookup%'`;
       pid = waiting?.pid;
       if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
     }
