@@ -1,7 +1,8 @@
 -- Written by hand. A lookup's final settle as one function (worker/settle.ts), so that it is one round trip and its own
--- transaction: before, a transaction of statements sent together cost three (its begin, the statements, its commit),
--- and the queue row's lock was held from the first to the last. The statements it runs are functions of their own,
--- called by the TypeScript helpers too (the reaper fails tasks, a wait releases its lease): one definition each.
+-- transaction, with the store of VirusTotal's answer: before, the store was a statement of its own, and the settle a
+-- transaction of statements sent together that cost three round trips (its begin, the statements, its commit). The
+-- statements it runs are functions of their own, called by the TypeScript helpers too (the reaper fails tasks, a
+-- wait releases its lease, tests store reports): one definition each.
 -- It touches graphile-worker's private table as lib/db/queries/queue.ts does, and depends on it as that module does.
 
 -- Ends every pending task, in every job, that asked for the file by one of `p_names`: completed with the report's
@@ -50,13 +51,33 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
+-- Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's.
+CREATE FUNCTION "hashscan_save_report"(
+	"p_source" text, "p_sha256" text, "p_md5" text, "p_sha1" text, "p_fortinet" text, "p_fortinet_category" text,
+	"p_detected" int, "p_engines" int, "p_scan_date" timestamptz, "p_meaningful_name" text, "p_file_type" text, "p_raw" jsonb
+) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	INSERT INTO "reports" (
+		"sha256", "md5", "sha1", "source", "fetched_at", "fortinet", "fortinet_category", "detected", "engines", "scan_date",
+		"meaningful_name", "file_type", "raw")
+	VALUES (
+		"p_sha256", "p_md5", "p_sha1", "p_source", now(), "p_fortinet", "p_fortinet_category", "p_detected", "p_engines",
+		"p_scan_date", "p_meaningful_name", "p_file_type", "p_raw")
+	ON CONFLICT ("sha256", "source") DO UPDATE SET
+		"md5" = excluded."md5", "sha1" = excluded."sha1", "fetched_at" = excluded."fetched_at", "fortinet" = excluded."fortinet",
+		"fortinet_category" = excluded."fortinet_category", "detected" = excluded."detected", "engines" = excluded."engines",
+		"scan_date" = excluded."scan_date", "meaningful_name" = excluded."meaningful_name", "file_type" = excluded."file_type",
+		"raw" = excluded."raw";
+END $$;
+--> statement-breakpoint
+
 -- A lookup's final outcome, written only while its run still holds its queue row (job `p_job_id`, locked by
 -- `p_locked_by` at attempt `p_attempts`): false, and nothing written, when the row was released and taken over, or
 -- removed (fenced). Otherwise its tasks end as hashscan_finish_tasks says, the saved count grows by `p_saved`, the row
 -- is deleted, lookups waiting for the lease run now, and the lease is given up.
 -- Each statement here reads a snapshot taken when it starts (a VOLATILE function's): a job created while this waited
 -- for the row's lock (its enqueue updates our row) has its tasks committed by then, and they end with the others.
-CREATE FUNCTION "hashscan_settle_lookup"(
+CREATE FUNCTION "hashscan_settle_row"(
 	"p_job_id" bigint, "p_locked_by" text, "p_attempts" int, "p_hash" text, "p_key" text, "p_holder" text,
 	"p_budget" text, "p_saved" int,
 	"p_names" text[], "p_status" text, "p_error" text, "p_source" text,
@@ -78,4 +99,48 @@ BEGIN
 	PERFORM "hashscan_wake_lease_waiters"(ARRAY["p_key"]);
 	PERFORM "hashscan_release_lease"("p_hash", "p_holder");
 	RETURN true;
+END $$;
+--> statement-breakpoint
+
+-- A lookup's settle, with VirusTotal's answer when it has one (`p_raw`, the report's columns those of the tasks'
+-- end). The answer is paid for: it is stored first, and kept whatever the settle then meets. A settle that fails
+-- after it (a deadlock, a bug) is rolled back alone, to a savepoint, and its error returned rather than raised, so
+-- that the answer commits: `settled` null, with the error's SQLSTATE and message for the caller to raise and, if a
+-- retry can cure it, to try the settle again. Without an answer, the settle runs as is and its errors are raised.
+CREATE FUNCTION "hashscan_settle_lookup"(
+	"p_job_id" bigint, "p_locked_by" text, "p_attempts" int, "p_hash" text, "p_key" text, "p_holder" text,
+	"p_budget" text, "p_saved" int,
+	"p_names" text[], "p_status" text, "p_error" text, "p_source" text,
+	"p_sha256" text, "p_md5" text, "p_sha1" text, "p_fortinet" text, "p_fortinet_category" text,
+	"p_detected" int, "p_engines" int, "p_scan_date" timestamptz, "p_meaningful_name" text, "p_file_type" text,
+	"p_raw" jsonb
+) RETURNS TABLE ("settled" boolean, "failed_code" text, "failed_message" text) LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+	"v_settled" boolean;
+	"v_code" text;
+	"v_message" text;
+BEGIN
+	IF "p_raw" IS NULL THEN
+		"v_settled" := "hashscan_settle_row"(
+			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
+			"p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
+			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
+		RETURN QUERY SELECT "v_settled", NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	PERFORM "hashscan_save_report"(
+		"p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category", "p_detected", "p_engines",
+		"p_scan_date", "p_meaningful_name", "p_file_type", "p_raw");
+	BEGIN
+		"v_settled" := "hashscan_settle_row"(
+			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
+			"p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
+			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS "v_code" = RETURNED_SQLSTATE, "v_message" = MESSAGE_TEXT;
+		RETURN QUERY SELECT NULL::boolean, "v_code", "v_message";
+		RETURN;
+	END;
+	RETURN QUERY SELECT "v_settled", NULL::text, NULL::text;
 END $$;

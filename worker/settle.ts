@@ -4,7 +4,7 @@
 import type { Db, Tx } from "@/lib/db/client";
 import { releaseLease } from "@/lib/db/queries/leases";
 import {
-  deleteRow, holdOwnRow, lockKeySpace, requeueLookup, settleLookupRow, wakeLeaseWaiters, type RowLock,
+  deleteRow, holdOwnRow, lockKeySpace, requeueLookup, SettleFailedError, settleLookupRow, wakeLeaseWaiters, type RowLock,
 } from "@/lib/db/queries/queue";
 import { hasPendingTasks, namesEnded, noteTasksWaiting, type TaskEnd } from "@/lib/db/queries/tasks";
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
@@ -14,7 +14,8 @@ import type { LookupWait } from "@/lib/lookups/job";
 import type { ReportSummary } from "@/lib/virustotal";
 
 export type Outcome =
-  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: boolean }
+  /** `raw`: VirusTotal's answer as it came, when this lookup paid for it: the settle stores it first (lookup.ts). */
+  | { kind: "completed"; report: ReportSummary; source: VirusTotalSource; fromCache: boolean; raw?: unknown }
   | { kind: "not_found"; fromCache: boolean }
   | { kind: "failed"; reason: string }
   /** No pending task wants the name any more (its jobs were cancelled, or another lookup answered them). */
@@ -60,13 +61,31 @@ export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome)
     await withRetries(() => deps.db.transaction((tx) => settleBackToQueue(tx, deps, run, outcome)), { ...SETTLE_RETRY, onRetry });
     return;
   }
-  await withRetries(() => settleFinal(deps, run, outcome), { ...SETTLE_RETRY, onRetry });
+  let final: FinalOutcome = outcome;
+  try {
+    await withRetries(async () => {
+      try {
+        await settleFinal(deps, run, final);
+      } catch (error) {
+        // The answer is stored (committed before the settle failed): the tries after this one settle without it.
+        if (error instanceof SettleFailedError && final.kind === "completed") final = { ...final, raw: undefined };
+        throw error;
+      }
+    }, { ...SETTLE_RETRY, onRetry });
+  } catch (error) {
+    // The store itself failed, and no retry cured it: the tasks fail with the reason, as any answer we cannot use.
+    const unstored = final.kind === "completed" && final.raw !== undefined && !(error instanceof FencedError) && !isConnectionLoss(error);
+    if (!unstored) throw error;
+    log.error({ err: error, hash: run.hash }, "VirusTotal's answer could not be stored");
+    const failed: FinalOutcome = { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" };
+    await withRetries(() => settleFinal(deps, run, failed), { ...SETTLE_RETRY, onRetry });
+  }
 }
 
 /**
- * A final outcome, in one statement and its own transaction (settleLookupRow): the fencing check first, then the
- * tasks of every job that asked, the saved-request count, our row, the lease and whoever waits for it. A row no
- * longer ours leaves everything unwritten. (VirusTotal's answer was stored before, on its own: lookup.ts.)
+ * A final outcome, in one statement and its own transaction (settleLookupRow): VirusTotal's answer stored first, if
+ * the outcome brought one; then, only while our row is ours, the tasks of every job that asked, the saved-request
+ * count, our row, the lease and whoever waits for it.
  */
 async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<void> {
   const end: TaskEnd =
@@ -76,7 +95,8 @@ async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutco
         ? { status: "not_found" }
         : { status: "failed", reason: outcome.reason };
   const saved = outcome.kind !== "failed" && outcome.fromCache ? 1 : 0;
-  const settled = await settleLookupRow(deps.db, run, { names: namesEnded(run.hash, end), end, budget: deps.budget, saved });
+  const raw = outcome.kind === "completed" ? outcome.raw : undefined;
+  const settled = await settleLookupRow(deps.db, run, { names: namesEnded(run.hash, end), end, budget: deps.budget, saved, raw });
   if (!settled) throw new FencedError(run);
 }
 

@@ -10,7 +10,8 @@ import { sql as dsql } from "drizzle-orm";
 import { createDb, type Db } from "../../lib/db/client";
 import { createJob, type CreateJobOptions } from "../../lib/jobs/create";
 import { fileReportSchema, summarizeReport } from "../../lib/virustotal";
-import { settle, type LookupRun, type Outcome } from "../../worker/settle";
+import { SettleFailedError } from "../../lib/db/queries/queue";
+import { FencedError, settle, type LookupRun, type Outcome } from "../../worker/settle";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
@@ -172,13 +173,14 @@ describe("a lookup's settle statement", () => {
     const outcomes = (hash: string, i: number): Outcome[] => [
       fromCache(hash),
       { kind: "completed", report: { ...reportFor(hash), scanDate: null, fortinet: null }, source: "simulator", fromCache: false },
+      { kind: "completed", report: reportFor(hash), source: "simulator", fromCache: false, raw: { data: { id: hash, i } } },
       { kind: "not_found", fromCache: i % 2 === 0 },
       { kind: "failed", reason: `reason ${i}` },
       { kind: "wait", until: new Date(Date.now() + 60_000), waitingFor: { for: "backoff" }, attempt: 2, note: `note ${i}` },
       { kind: "unwanted" },
     ];
     const round = async (r: number) => {
-      for (let k = 0; k < 6; k++) {
+      for (let k = 0; k < 7; k++) {
         const hash = md5(`cache-${r}-${k}`);
         const { run } = await running(hash, "pool-c");
         await settle({ db: one, budget: "b" }, run, outcomes(hash, r)[k]);
@@ -189,5 +191,107 @@ describe("a lookup's settle statement", () => {
     const after = await preparedOnOne();
     for (let r = 2; r < 6; r++) await round(r);
     expect((await preparedOnOne()).length).toBe(after.length);
+  });
+});
+
+/** Makes `op` on `table` fail with `code` for its first `times` rows (every row: Infinity). */
+async function failOn(table: string, op: "insert" | "delete", code: string, times: number) {
+  await t.sql.unsafe(`
+    drop sequence if exists fail_on_calls;
+    create sequence fail_on_calls;
+    create or replace function fail_on() returns trigger language plpgsql as $$
+    begin
+      if nextval('fail_on_calls') <= ${Number.isFinite(times) ? times : 1_000_000} then
+        raise exception 'injected failure' using errcode = '${code}';
+      end if;
+      return coalesce(new, old);
+    end $$;
+    drop trigger if exists fail_on on ${table};
+    create trigger fail_on before ${op} on ${table} for each row execute function fail_on();`);
+  return () => t.sql.unsafe(`drop trigger if exists fail_on on ${table}`);
+}
+
+describe("a settle carrying VirusTotal's answer", () => {
+  /** What this lookup paid for: the settle stores it first. */
+  const paid = (hash: string): Outcome => ({ kind: "completed", report: reportFor(hash), source: "simulator", fromCache: false, raw: { data: { id: hash } } });
+  const stored = async (hash: string) =>
+    (await t.sql<{ raw: unknown }[]>`select raw from reports where md5 = ${hash} and source = 'simulator'`).map((r) => r.raw);
+  /** Each write of a report row counted: a settle tried again stores the answer once. */
+  const countReportWrites = () =>
+    t.sql.unsafe(`
+      drop sequence if exists report_writes;
+      create sequence report_writes;
+      create or replace function count_report_write() returns trigger language plpgsql as $$
+      begin perform nextval('report_writes'); return new; end $$;
+      drop trigger if exists count_report_write on reports;
+      create trigger count_report_write before insert or update on reports for each row execute function count_report_write();`);
+  const reportWrites = async () => (await t.sql<{ n: number; is_called: boolean }[]>`select last_value::int as n, is_called from report_writes`).map((r) => (r.is_called ? r.n : 0))[0];
+  afterEach(() => t.sql.unsafe("drop trigger if exists count_report_write on reports"));
+
+  it("stores it, and completes every job that asked", async () => {
+    const hash = md5("paid");
+    const { run } = await running(hash, "pool-p");
+    await settle({ db: one, budget: "b" }, run, paid(hash));
+    expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+    expect(await statuses(hash)).toEqual(["completed", "completed"]);
+    expect(await queueRows(hash)).toEqual([]);
+    expect(await leases(hash)).toBe(0);
+  });
+
+  it("keeps it when the run was taken over, and writes nothing else", async () => {
+    const hash = md5("paid-fenced");
+    const { run } = await running(hash, "pool-pf");
+    await t.sql`update graphile_worker._private_jobs set locked_by = 'pool-other' where id = ${run.lock.jobId}`;
+    await expect(settle({ db: one, budget: "b" }, run, paid(hash))).rejects.toBeInstanceOf(FencedError);
+    expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+    expect(await statuses(hash)).toEqual(["pending", "pending"]);
+    expect(await queueRows(hash)).toEqual([{ locked_by: "pool-other" }]);
+  });
+
+  it("keeps it when the settle after it fails, and raises the settle's error as Postgres said it", async () => {
+    const hash = md5("paid-failing");
+    const { run } = await running(hash, "pool-pe");
+    const stop = await failOn("lookup_leases", "delete", "P0001", 1);
+    const error = await settle({ db: one, budget: "b" }, run, paid(hash)).catch((e: unknown) => e);
+    await stop();
+    expect(error).toBeInstanceOf(SettleFailedError);
+    expect(error).toMatchObject({ code: "P0001", message: "injected failure" });
+    expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+    expect(await statuses(hash)).toEqual(["pending", "pending"]);
+    expect(await queueRows(hash)).toEqual([{ locked_by: "pool-pe" }]);
+    expect(await leases(hash)).toBe(1);
+  });
+
+  it("tries a settle that met a deadlock again without storing the answer twice", async () => {
+    const hash = md5("paid-deadlock");
+    const { run } = await running(hash, "pool-pd");
+    await countReportWrites();
+    const stop = await failOn("lookup_leases", "delete", "40P01", 2);
+    try {
+      await settle({ db: one, budget: "b" }, run, paid(hash));
+    } finally {
+      await stop();
+    }
+    expect(await reportWrites()).toBe(1);
+    expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+    expect(await statuses(hash)).toEqual(["completed", "completed"]);
+    expect(await queueRows(hash)).toEqual([]);
+    expect(await leases(hash)).toBe(0);
+  });
+
+  it("fails the tasks with a reason when the answer cannot be stored", async () => {
+    const hash = md5("paid-unstorable");
+    const { run } = await running(hash, "pool-pu");
+    const stop = await failOn("reports", "insert", "P0001", Infinity);
+    try {
+      await settle({ db: one, budget: "b" }, run, paid(hash));
+    } finally {
+      await stop();
+    }
+    expect(await stored(hash)).toEqual([]);
+    const rows = await t.sql<{ status: string; error: string }[]>`select status, error from tasks where hash = ${hash} order by job_id`;
+    expect(rows).toEqual(Array(2).fill({ status: "failed", error: "VirusTotal answered, but the answer could not be stored" }));
+    expect(await queueRows(hash)).toEqual([]);
+    expect(await leases(hash)).toBe(0);
   });
 });

@@ -1,20 +1,18 @@
 // One lookup: a file by one of its names. The cache first; then, if some pending task still wants the name, a
 // lease on it, a request slot from the shared budget (all in one statement: look-and-claim.ts), and VirusTotal.
-// VirusTotal's answer is stored as soon as it arrives; whatever happens ends as one Outcome, written by settle() in
-// one fenced transaction to the tasks of every job that asked for the file.
+// Whatever happens ends as one Outcome, written by settle() in one fenced statement to the tasks of every job that
+// asked for the file, with VirusTotal's answer, stored first whatever follows.
 import type { JobHelpers, Task } from "graphile-worker";
 import type { BudgetGate } from "@/lib/budget/gate";
 import type { RequestLimits } from "@/lib/budget/limits";
 import type { Db } from "@/lib/db/client";
-import { findFreshReport, recentNotFound, saveReport, type CachePolicy } from "@/lib/db/queries/reports";
-import { isConnectionLoss } from "@/lib/db/retry";
+import { findFreshReport, recentNotFound, type CachePolicy } from "@/lib/db/queries/reports";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
 import { hashNameSchema, LOOKUP_TASK, lookupPayloadSchema, type LookupPayload } from "@/lib/lookups/job";
 import { VirusTotalError, type AnyVirusTotalError, type VirusTotalClient } from "@/lib/virustotal";
 import { outcomeOfRefusal, retryLater } from "../lookup-outcomes";
 import { lookAndClaim } from "../look-and-claim";
-import { saveAnswer } from "../save-answer";
 import { FencedError, releaseLeaseAndWake, settle, type LookupRun, type Outcome } from "../settle";
 import { waitForSlot } from "../slot-wait";
 
@@ -122,16 +120,9 @@ async function lookUp(deps: LookupDeps, helpers: JobHelpers, run: LookupRun, pay
     if (error.cause instanceof Error) log.warn({ hash, detail: error.cause.message }, error.message);
     return outcomeOfRefusal(deps, run, error as AnyVirusTotalError);
   }
-  // Stored before settling, on its own: a run fenced while it asked, or a settle that fails, still leaves the paid
-  // answer in the cache for whoever asks next.
-  try {
-    await saveAnswer(hash, () => saveReport(deps.db, lookup.summary, lookup.raw, deps.source));
-  } catch (error) {
-    if (isConnectionLoss(error)) throw error;
-    log.error({ err: error, hash }, "VirusTotal's answer could not be stored");
-    return { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" };
-  }
-  return { kind: "completed", report: lookup.summary, source: deps.source, fromCache: false };
+  // Stored by the settle, first and whatever the settle then meets (a run fenced while it asked, a settle that
+  // fails): the paid answer stays in the cache for whoever asks next.
+  return { kind: "completed", report: lookup.summary, source: deps.source, fromCache: false, raw: lookup.raw };
 }
 
 /** A fresh report of the file (by any of its names, from an allowed source), or a recent "not found". */

@@ -1,5 +1,6 @@
 // The report cache: VirusTotal's answers per file and source, and its recent "not found" answers per name.
 import { and, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import type postgres from "postgres";
 import type { VirusTotalSource } from "@/lib/env";
 import type { ReportSummary } from "@/lib/virustotal";
 import { driverOf, type Executor, type SqlExecutor } from "../client";
@@ -51,24 +52,32 @@ export async function recentNotFound(db: Executor, hash: string, sources: readon
 }
 
 /**
- * Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. Prepared (postgres.js),
- * as every statement a lookup's settling sends (worker/settle.ts, lib/db/queries/tasks.ts). The answer goes as JSON
- * text: on Drizzle's client, postgres.js passes json parameters through unserialized.
+ * A report's columns as arguments, in the order the database functions take them after its source
+ * (drizzle/0011_settle_function.sql: hashscan_save_report, and a task's end in hashscan_finish_tasks); null for each
+ * without one. Typed parameters, so postgres.js prepares a statement once per connection without asking the server
+ * for their types first.
+ */
+export function reportArguments(q: postgres.Sql, report: ReportSummary | null) {
+  return q`
+    ${report?.sha256 ?? null}::text, ${report?.md5 ?? null}::text, ${report?.sha1 ?? null}::text,
+    ${report?.fortinet ?? null}::text, ${report?.fortinetCategory ?? null}::text, ${report?.detected ?? null}::int,
+    ${report?.engines ?? null}::int, ${report?.scanDate?.toISOString() ?? null}::timestamptz,
+    ${report?.meaningfulName ?? null}::text, ${report?.fileType ?? null}::text`;
+}
+
+/**
+ * VirusTotal's answer as the database functions take it: JSON text, since on Drizzle's client postgres.js passes json
+ * parameters through unserialized.
+ */
+export const rawArgument = (raw: unknown) => JSON.stringify(raw);
+
+/**
+ * Keeps the newest report of a file per source: the simulator's never replaces VirusTotal's. A lookup stores its
+ * answer with its settle (worker/settle.ts); this is the same store alone.
  */
 export async function saveReport(db: SqlExecutor, summary: ReportSummary, raw: unknown, source: VirusTotalSource) {
   const q = driverOf(db);
-  await q`
-    insert into reports (sha256, md5, sha1, source, fetched_at, fortinet, fortinet_category, detected, engines, scan_date, meaningful_name, file_type, raw)
-    values (
-      ${summary.sha256}::text, ${summary.md5}::text, ${summary.sha1}::text, ${source}::text, now(),
-      ${summary.fortinet}::text, ${summary.fortinetCategory}::text, ${summary.detected}::int, ${summary.engines}::int,
-      ${summary.scanDate?.toISOString() ?? null}::timestamptz, ${summary.meaningfulName}::text, ${summary.fileType}::text,
-      ${JSON.stringify(raw)}::jsonb
-    )
-    on conflict (sha256, source) do update set
-      md5 = excluded.md5, sha1 = excluded.sha1, fetched_at = excluded.fetched_at, fortinet = excluded.fortinet,
-      fortinet_category = excluded.fortinet_category, detected = excluded.detected, engines = excluded.engines,
-      scan_date = excluded.scan_date, meaningful_name = excluded.meaningful_name, file_type = excluded.file_type, raw = excluded.raw`.execute();
+  await q`select hashscan_save_report(${source}::text, ${reportArguments(q, summary)}, ${rawArgument(raw)}::jsonb)`.execute();
 }
 
 export async function recordNotFound(db: SqlExecutor, hash: string, source: VirusTotalSource) {

@@ -10,7 +10,7 @@ import type { ReportSummary } from "@/lib/virustotal";
 import { driverOf, type Executor, type SqlExecutor } from "../client";
 import { tasks } from "../schema";
 import { toPgArray } from "./pg-array";
-import { NOT_FOUND_TTL_HOURS, type CachePolicy } from "./reports";
+import { NOT_FOUND_TTL_HOURS, reportArguments, type CachePolicy } from "./reports";
 
 /**
  * Set by every write of a task: when, and by which transaction (the change feed's key, lib/db/queries/task-pages).
@@ -150,19 +150,11 @@ export type TaskEnd =
 export const namesEnded = (hash: string, end: TaskEnd): string[] =>
   end.status === "completed" ? [end.report.sha256, end.report.md5, end.report.sha1] : [hash];
 
-/**
- * hashscan_finish_tasks's arguments after the names, in its order (drizzle/0011_settle_function.sql), as a fragment:
- * the settle's function takes the same after its own. Typed parameters, so postgres.js prepares the statement once
- * per connection without asking the server for their types first.
- */
+/** hashscan_finish_tasks's arguments after the names, in its order: the settle's function takes the same after its own. */
 export function taskEndArguments(q: postgres.Sql, end: TaskEnd) {
-  const report = end.status === "completed" ? end.report : null;
   return q`
     ${end.status}::text, ${end.status === "failed" ? end.reason : null}::text, ${end.status === "completed" ? end.source : null}::text,
-    ${report?.sha256 ?? null}::text, ${report?.md5 ?? null}::text, ${report?.sha1 ?? null}::text,
-    ${report?.fortinet ?? null}::text, ${report?.fortinetCategory ?? null}::text, ${report?.detected ?? null}::int,
-    ${report?.engines ?? null}::int, ${report?.scanDate?.toISOString() ?? null}::timestamptz,
-    ${report?.meaningfulName ?? null}::text, ${report?.fileType ?? null}::text`;
+    ${reportArguments(q, end.status === "completed" ? end.report : null)}`;
 }
 
 /**
