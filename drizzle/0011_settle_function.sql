@@ -72,9 +72,11 @@ END $$;
 --> statement-breakpoint
 
 -- A lookup's final outcome, written only while its run still holds its queue row (job `p_job_id`, locked by
--- `p_locked_by` at attempt `p_attempts`): false, and nothing written, when the row was released and taken over, or
--- removed (fenced). Otherwise its tasks end as hashscan_finish_tasks says, the saved count grows by `p_saved`, the row
--- is deleted, lookups waiting for the lease run now, and the lease is given up.
+-- `p_locked_by` at attempt `p_attempts`): then its tasks end as hashscan_finish_tasks says, the saved count grows by
+-- `p_saved`, the row is deleted, lookups waiting for the lease run now, the lease is given up, and it returns
+-- 'settled'. Otherwise it writes nothing (fenced) and says what it found: 'gone', neither the row nor the run's lease
+-- is there any more (what a settle that already committed leaves, or a row another run took over and finished), or
+-- 'taken', another run holds the row or the lease still stands without it.
 -- Each statement here reads a snapshot taken when it starts (a VOLATILE function's): a job created while this waited
 -- for the row's lock (its enqueue updates our row) has its tasks committed by then, and they end with the others.
 CREATE FUNCTION "hashscan_settle_row"(
@@ -83,13 +85,18 @@ CREATE FUNCTION "hashscan_settle_row"(
 	"p_names" text[], "p_status" text, "p_error" text, "p_source" text,
 	"p_sha256" text, "p_md5" text, "p_sha1" text, "p_fortinet" text, "p_fortinet_category" text,
 	"p_detected" int, "p_engines" int, "p_scan_date" timestamptz, "p_meaningful_name" text, "p_file_type" text
-) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
 	PERFORM 1 FROM "graphile_worker"."_private_jobs"
 	WHERE "id" = "p_job_id" AND "locked_by" = "p_locked_by" AND "attempts" = "p_attempts"
 	FOR UPDATE;
 	IF NOT FOUND THEN
-		RETURN false;
+		IF EXISTS (SELECT 1 FROM "graphile_worker"."_private_jobs" WHERE "id" = "p_job_id")
+			OR EXISTS (SELECT 1 FROM "lookup_leases" WHERE "hash" = "p_hash" AND "holder" = "p_holder")
+		THEN
+			RETURN 'taken';
+		END IF;
+		RETURN 'gone';
 	END IF;
 	PERFORM "hashscan_finish_tasks"(
 		"p_names", "p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
@@ -98,15 +105,16 @@ BEGIN
 	DELETE FROM "graphile_worker"."_private_jobs" WHERE "id" = "p_job_id";
 	PERFORM "hashscan_wake_lease_waiters"(ARRAY["p_key"]);
 	PERFORM "hashscan_release_lease"("p_hash", "p_holder");
-	RETURN true;
+	RETURN 'settled';
 END $$;
 --> statement-breakpoint
 
 -- A lookup's settle, with VirusTotal's answer when it has one (`p_raw`, the report's columns those of the tasks'
--- end). The answer is paid for: it is stored first, and kept whatever the settle then meets. A settle that fails
--- after it (a deadlock, a bug) is rolled back alone, to a savepoint, and its error returned rather than raised, so
--- that the answer commits: `settled` null, with the error's SQLSTATE and message for the caller to raise and, if a
--- retry can cure it, to try the settle again. Without an answer, the settle runs as is and its errors are raised.
+-- end): `outcome` is hashscan_settle_row's. The answer is paid for: it is stored first, and kept whatever the settle
+-- then meets. A settle that fails after it (a deadlock, a bug, a lock waited for past the statement's timeout) is
+-- rolled back alone, to a savepoint, and its error returned rather than raised, so that the answer commits: `outcome`
+-- null, with the error's SQLSTATE and message for the caller to raise and, if a retry can cure it, to try the settle
+-- again. Without an answer, the settle runs as is and its errors are raised.
 CREATE FUNCTION "hashscan_settle_lookup"(
 	"p_job_id" bigint, "p_locked_by" text, "p_attempts" int, "p_hash" text, "p_key" text, "p_holder" text,
 	"p_budget" text, "p_saved" int,
@@ -114,33 +122,34 @@ CREATE FUNCTION "hashscan_settle_lookup"(
 	"p_sha256" text, "p_md5" text, "p_sha1" text, "p_fortinet" text, "p_fortinet_category" text,
 	"p_detected" int, "p_engines" int, "p_scan_date" timestamptz, "p_meaningful_name" text, "p_file_type" text,
 	"p_raw" jsonb
-) RETURNS TABLE ("settled" boolean, "failed_code" text, "failed_message" text) LANGUAGE plpgsql VOLATILE AS $$
+) RETURNS TABLE ("outcome" text, "failed_code" text, "failed_message" text) LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
-	"v_settled" boolean;
+	"v_outcome" text;
 	"v_code" text;
 	"v_message" text;
 BEGIN
 	IF "p_raw" IS NULL THEN
-		"v_settled" := "hashscan_settle_row"(
+		"v_outcome" := "hashscan_settle_row"(
 			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
 			"p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
 			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
-		RETURN QUERY SELECT "v_settled", NULL::text, NULL::text;
+		RETURN QUERY SELECT "v_outcome", NULL::text, NULL::text;
 		RETURN;
 	END IF;
 	PERFORM "hashscan_save_report"(
 		"p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category", "p_detected", "p_engines",
 		"p_scan_date", "p_meaningful_name", "p_file_type", "p_raw");
 	BEGIN
-		"v_settled" := "hashscan_settle_row"(
+		"v_outcome" := "hashscan_settle_row"(
 			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
 			"p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
 			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
-	EXCEPTION WHEN OTHERS THEN
+	-- OTHERS leaves out a cancel, which a statement timeout is: named, it is caught too.
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
 		GET STACKED DIAGNOSTICS "v_code" = RETURNED_SQLSTATE, "v_message" = MESSAGE_TEXT;
-		RETURN QUERY SELECT NULL::boolean, "v_code", "v_message";
+		RETURN QUERY SELECT NULL::text, "v_code", "v_message";
 		RETURN;
 	END;
-	RETURN QUERY SELECT "v_settled", NULL::text, NULL::text;
+	RETURN QUERY SELECT "v_outcome", NULL::text, NULL::text;
 END $$;

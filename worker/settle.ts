@@ -1,6 +1,7 @@
 // How a lookup ends: one transaction that checks the lookup still holds its queue row (fencing), writes its
 // outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
 // whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
+import postgres from "postgres";
 import type { Db, Tx } from "@/lib/db/client";
 import { releaseLease } from "@/lib/db/queries/leases";
 import {
@@ -10,6 +11,7 @@ import { hasPendingTasks, namesEnded, noteTasksWaiting, type TaskEnd } from "@/l
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
+import { ANSWER_RETRY } from "./save-answer";
 import type { LookupWait } from "@/lib/lookups/job";
 import type { ReportSummary } from "@/lib/virustotal";
 
@@ -61,31 +63,27 @@ export async function settle(deps: SettleDeps, run: LookupRun, outcome: Outcome)
     await withRetries(() => deps.db.transaction((tx) => settleBackToQueue(tx, deps, run, outcome)), { ...SETTLE_RETRY, onRetry });
     return;
   }
-  let final: FinalOutcome = outcome;
-  try {
-    await withRetries(async () => {
-      try {
-        await settleFinal(deps, run, final);
-      } catch (error) {
-        // The answer is stored (committed before the settle failed): the tries after this one settle without it.
-        if (error instanceof SettleFailedError && final.kind === "completed") final = { ...final, raw: undefined };
-        throw error;
-      }
-    }, { ...SETTLE_RETRY, onRetry });
-  } catch (error) {
+  await settleFinal(deps, run, outcome).catch(async (error: unknown) => {
+    if (!(error instanceof AnswerRefusedError)) throw error;
     // The store itself failed, and no retry cured it: the tasks fail with the reason, as any answer we cannot use.
-    const unstored = final.kind === "completed" && final.raw !== undefined && !(error instanceof FencedError) && !isConnectionLoss(error);
-    if (!unstored) throw error;
-    log.error({ err: error, hash: run.hash }, "VirusTotal's answer could not be stored");
+    log.error({ err: error.cause, hash: run.hash }, "VirusTotal's answer could not be stored");
     const failed: FinalOutcome = { kind: "failed", reason: "VirusTotal answered, but the answer could not be stored" };
-    await withRetries(() => settleFinal(deps, run, failed), { ...SETTLE_RETRY, onRetry });
+    await settleFinal(deps, run, failed);
+  });
+}
+
+/** The server refused to store a paid answer, for a reason a retry did not cure (not a lost connection, a cancel). */
+class AnswerRefusedError extends Error {
+  constructor(readonly cause: unknown) {
+    super("VirusTotal's answer could not be stored");
   }
 }
 
 /**
- * A final outcome, in one statement and its own transaction (settleLookupRow): VirusTotal's answer stored first, if
- * the outcome brought one; then, only while our row is ours, the tasks of every job that asked, the saved-request
- * count, our row, the lease and whoever waits for it.
+ * A final outcome, in one statement and its own transaction (settleLookupRow), tried again while a retry can cure
+ * what it met: VirusTotal's answer stored first, if the outcome brought one (tried as long as a store alone would
+ * be, and once stored, not sent again); then, only while our row is ours, the tasks of every job that asked, the
+ * saved-request count, our row, the lease and whoever waits for it.
  */
 async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutcome): Promise<void> {
   const end: TaskEnd =
@@ -95,9 +93,26 @@ async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutco
         ? { status: "not_found" }
         : { status: "failed", reason: outcome.reason };
   const saved = outcome.kind !== "failed" && outcome.fromCache ? 1 : 0;
-  const raw = outcome.kind === "completed" ? outcome.raw : undefined;
-  const settled = await settleLookupRow(deps.db, run, { names: namesEnded(run.hash, end), end, budget: deps.budget, saved, raw });
-  if (!settled) throw new FencedError(run);
+  let raw = outcome.kind === "completed" ? outcome.raw : undefined;
+  // A try that lost its connection may have committed all the same, its answer lost on the way back.
+  let lostReply = false;
+  const onRetry = (error: unknown, attempt: number) => log.warn({ err: error, hash: run.hash, attempt }, "Settling a lookup failed; trying again");
+  await withRetries(async () => {
+    try {
+      const found = await settleLookupRow(deps.db, run, { names: namesEnded(run.hash, end), end, budget: deps.budget, saved, raw });
+      // Nothing of the row and the lease is left, as our own commit left them: it was that one.
+      if (found === "gone" && lostReply) return;
+      if (found !== "settled") throw new FencedError(run);
+    } catch (error) {
+      if (isConnectionLoss(error)) lostReply = true;
+      // The answer is stored (committed before the settle failed): the tries after this one settle without it.
+      if (error instanceof SettleFailedError) raw = undefined;
+      else if (raw !== undefined && error instanceof postgres.PostgresError && !isConflict(error) && error.code !== "57014") {
+        throw new AnswerRefusedError(error);
+      }
+      throw error;
+    }
+  }, { ...(raw === undefined ? SETTLE_RETRY : ANSWER_RETRY), onRetry });
 }
 
 /**

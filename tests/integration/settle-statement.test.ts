@@ -5,6 +5,9 @@
 // statements prepared again.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import net from "node:net";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sql as dsql } from "drizzle-orm";
 import { createDb, type Db } from "../../lib/db/client";
@@ -293,5 +296,81 @@ describe("a settle carrying VirusTotal's answer", () => {
     expect(rows).toEqual(Array(2).fill({ status: "failed", error: "VirusTotal answered, but the answer could not be stored" }));
     expect(await queueRows(hash)).toEqual([]);
     expect(await leases(hash)).toBe(0);
+  });
+  it("keeps it when the settle waits for the row past the statement's timeout, and raises the timeout", async () => {
+    const hash = md5("paid-timeout");
+    const { run } = await running(hash, "pool-pt");
+    const impatient = drizzle(postgres(t.url, { max: 1, onnotice: () => {}, connection: { statement_timeout: 1000 } }));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.sql.begin(async (tx) => {
+      await tx`select 1 from graphile_worker._private_jobs where id = ${run.lock.jobId} for update`;
+      locked();
+      await released;
+    });
+    try {
+      await holding;
+      const error = await settle({ db: impatient as unknown as Db, budget: "b" }, run, paid(hash)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SettleFailedError);
+      expect(error).toMatchObject({ code: "57014" });
+      expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+      expect(await statuses(hash)).toEqual(["pending", "pending"]);
+    } finally {
+      release();
+      await holder;
+      await impatient.$client.end({ timeout: 5 });
+    }
+    // Tried again later (graphile-worker's retry finds the answer in the cache), it completes.
+    await settle({ db: one, budget: "b" }, run, { kind: "completed", report: reportFor(hash), source: "simulator", fromCache: false });
+    expect(await statuses(hash)).toEqual(["completed", "completed"]);
+  });
+
+  it("tried again after its reply was lost on the way back, finds its own commit and ends without a fence", async () => {
+    const hash = md5("paid-lost-reply");
+    const { run } = await running(hash, "pool-pl");
+    // A proxy that, once, lets the settle reach the server and commit, and then cuts the connection in place of its reply.
+    const target = new URL(t.url);
+    let armed = true;
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const server = net.connect(Number(target.port), target.hostname);
+      sockets.add(client).add(server);
+      let sent = false;
+      client.on("data", (chunk) => {
+        if (armed && chunk.includes("hashscan_settle_lookup")) sent = true;
+        server.write(chunk);
+      });
+      server.on("data", (chunk) => {
+        // The server flushes its answer at the statement's Sync, after the commit: drop it and the connection.
+        if (sent && armed && chunk.includes("SELECT 1")) {
+          armed = false;
+          client.destroy();
+          server.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      for (const socket of [client, server]) socket.on("error", () => {}).on("close", () => (client.destroy(), server.destroy()));
+    });
+    proxy.listen(0, "127.0.0.1");
+    await new Promise((resolve) => proxy.once("listening", resolve));
+    const via = new URL(t.url);
+    via.hostname = "127.0.0.1";
+    via.port = String((proxy.address() as net.AddressInfo).port);
+    const lossy = createDb(via.toString(), { max: 1 });
+    try {
+      await settle({ db: lossy, budget: "b" }, run, paid(hash));
+      expect(armed).toBe(false);
+      expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
+      expect(await statuses(hash)).toEqual(["completed", "completed"]);
+      expect(await queueRows(hash)).toEqual([]);
+      expect(await leases(hash)).toBe(0);
+    } finally {
+      await lossy.$client.end({ timeout: 5 });
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    }
   });
 });

@@ -17,7 +17,7 @@
 //   the run, and could unlock a newer run of the same job in that pool).
 import { sql, type SQL } from "drizzle-orm";
 import { LOOKUP_KEY_PREFIX, LOOKUP_TASK, lookupFlag, lookupJobKey, VT_FLAG, type LookupPayload } from "@/lib/lookups/job";
-import { driverOf, type Executor, type SqlExecutor } from "../client";
+import { driverOf, type Db, type Executor, type SqlExecutor } from "../client";
 import { toPgArray } from "./pg-array";
 import { rawArgument } from "./reports";
 import { taskEndArguments, type TaskEnd } from "./tasks";
@@ -256,29 +256,33 @@ export async function holdOwnRow(db: Executor, lock: RowLock): Promise<{ priorit
   return row ?? null;
 }
 
+/** What a settle found: it wrote (settled), or, fenced, wrote nothing: see hashscan_settle_row. */
+export type RowSettle = "settled" | "taken" | "gone";
+
 /**
  * A lookup's final outcome, in one statement and its own transaction (hashscan_settle_lookup), with VirusTotal's
  * answer `raw` if it brought one (stored first, and kept whatever follows): while `lock` still holds the row, the tasks
  * of every job that asked for `names` end as `end` says, `saved` requests are counted, the row is deleted, lookups
- * waiting for the lease run now and `holder`'s lease on `hash` is given up. False, and nothing written but the answer,
- * when the row is no longer ours (fenced). A settle that failed after storing the answer throws SettleFailedError.
+ * waiting for the lease run now and `holder`'s lease on `hash` is given up. Fenced, it writes nothing but the answer,
+ * and says whether the row is gone or taken. A settle that failed after storing the answer throws SettleFailedError.
+ * The pool, never a transaction: the answer must commit whatever the caller does next.
  */
 export async function settleLookupRow(
-  db: SqlExecutor,
+  db: Db,
   run: { hash: string; lock: RowLock; holder: string },
   outcome: { names: readonly string[]; end: TaskEnd; budget: string; saved: number; raw?: unknown },
-): Promise<boolean> {
+): Promise<RowSettle> {
   const q = driverOf(db);
   const { jobId, lockedBy, attempts } = run.lock;
-  const [row] = await q<{ settled: boolean | null; failed_code: string | null; failed_message: string | null }[]>`
+  const [row] = await q<{ outcome: RowSettle | null; failed_code: string | null; failed_message: string | null }[]>`
     select * from hashscan_settle_lookup(
       ${jobId}::bigint, ${lockedBy}::text, ${attempts}::int, ${run.hash}::text, ${lookupJobKey(run.hash)}::text,
       ${run.holder}::text, ${outcome.budget}::text, ${outcome.saved}::int,
       ${outcome.names as string[]}::text[], ${taskEndArguments(q, outcome.end)},
       ${outcome.raw === undefined ? null : rawArgument(outcome.raw)}::jsonb
     )`.execute();
-  if (row.settled === null) throw new SettleFailedError(row.failed_code!, row.failed_message!);
-  return row.settled;
+  if (row.outcome === null) throw new SettleFailedError(row.failed_code!, row.failed_message!);
+  return row.outcome;
 }
 
 /** A settle that failed after the answer it carried was stored (committed): Postgres's error, raised on this side. */
