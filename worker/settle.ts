@@ -1,6 +1,7 @@
-// How a lookup ends: one transaction that checks the lookup still holds its queue row (fencing), writes its
-// outcome to every task that waits for the name, deletes its row and, if it must wait, queues it again. A lookup
-// whose row was released and taken over (its worker fell silent for too long) writes nothing and deletes nothing.
+// How a lookup ends: one transaction (one statement, for a final outcome) that checks the lookup still holds its queue
+// row (fencing), writes its outcome to every task that waits for the name, deletes its row and, if it must wait,
+// queues it again. A lookup whose row was released and taken over (its worker fell silent for too long) writes nothing
+// and deletes nothing, but VirusTotal's answer, which is kept whatever happens.
 import postgres from "postgres";
 import type { Db, Tx } from "@/lib/db/client";
 import { releaseLease } from "@/lib/db/queries/leases";
@@ -11,9 +12,9 @@ import { hasPendingTasks, namesEnded, noteTasksWaiting, type TaskEnd } from "@/l
 import { isConflict, isConnectionLoss, withRetries } from "@/lib/db/retry";
 import type { VirusTotalSource } from "@/lib/env";
 import { log } from "@/lib/log";
-import { ANSWER_RETRY } from "./save-answer";
 import type { LookupWait } from "@/lib/lookups/job";
 import type { ReportSummary } from "@/lib/virustotal";
+import { ANSWER_RETRY } from "./save-answer";
 
 export type Outcome =
   /** `raw`: VirusTotal's answer as it came, when this lookup paid for it: the settle stores it first (lookup.ts). */
