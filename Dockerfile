@@ -41,7 +41,7 @@ FROM base AS app
 ENV NODE_ENV=production \
     PATH=/app/node_modules/.bin:$PATH
 COPY --from=prod-deps /app/node_modules ./node_modules
-# The source as-is: tsx runs the migrations, the simulator and the worker's healthcheck from their TypeScript
+# The source as-is: tsx runs the migrations and the simulator from their TypeScript
 # (tsconfig.json gives the @/ paths; drizzle/ holds the migrations; tests/fixtures/vt is read by the simulator;
 # next.config.mjs is read by the web app at start).
 COPY . .

@@ -1,17 +1,19 @@
-// Bundles the build's two Node programs into the build folder as plain JavaScript, run by node alone: the web server
-// (scripts/web.ts) and the worker (worker/index.ts). Under tsx, its loader (a second V8 isolate on Node 20) added about
-// 60 MB to every web process and 40 MB to every worker. Packages stay imports, resolved from node_modules (bundled,
+// Bundles the build's Node programs into the build folder as plain JavaScript, run by node alone: the web server
+// (scripts/web.ts), the worker (worker/index.ts) and the worker's healthcheck (worker/healthcheck.ts). Under tsx, its
+// loader (a second V8 isolate on Node 20) added about 60 MB to every web process and 40 MB to every worker, and to
+// every healthcheck a second process. Packages stay imports, resolved from node_modules (bundled,
 // graphile-worker's config loader would bring TypeScript's 9 MB along, which it otherwise never loads).
 //   tsx scripts/build-bundles.ts   (after next build; NEXT_DIST_DIR picks the build folder, as for next build)
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { entryPoints, projectRoot, WEB_SERVER_FILE, WORKER_FILE } from "./processes";
+import { entryPoints, projectRoot, WEB_SERVER_FILE, WORKER_FILE, WORKER_HEALTHCHECK_FILE } from "./processes";
 
 const BUNDLES = {
   web: { entry: entryPoints.web, file: WEB_SERVER_FILE },
   worker: { entry: entryPoints.worker, file: WORKER_FILE },
+  healthcheck: { entry: entryPoints.healthcheck, file: WORKER_HEALTHCHECK_FILE },
 };
 
 export async function bundle(name: keyof typeof BUNDLES, distDir: string): Promise<void> {
@@ -37,5 +39,5 @@ export async function bundle(name: keyof typeof BUNDLES, distDir: string): Promi
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const distDir = path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next");
-  await Promise.all([bundle("web", distDir), bundle("worker", distDir)]);
+  await Promise.all([bundle("web", distDir), bundle("worker", distDir), bundle("healthcheck", distDir)]);
 }

@@ -15,12 +15,15 @@ export const entryPoints = {
   worker: path.join(projectRoot, "worker/index.ts"),
   simulator: path.join(projectRoot, "lib/virustotal/simulator/main.ts"),
   web: path.join(projectRoot, "scripts/web.ts"),
+  healthcheck: path.join(projectRoot, "worker/healthcheck.ts"),
 };
 
 /** scripts/web.ts bundled into the build folder (scripts/build-bundles.ts), so that the built app runs on node alone. */
 export const WEB_SERVER_FILE = "web-server.mjs";
 /** worker/index.ts bundled beside it, likewise. */
 export const WORKER_FILE = "worker.mjs";
+/** worker/healthcheck.ts, likewise: Docker runs it every 30 s in the worker's container. */
+export const WORKER_HEALTHCHECK_FILE = "worker-healthcheck.mjs";
 
 /** A bundle in the build folder (NEXT_DIST_DIR, as next build). */
 function built(file: string): string {

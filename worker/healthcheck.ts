@@ -2,7 +2,7 @@
 // WORKER_STALE_SECONDS, the silence after which the other workers take it for dead and give its lookups away. Docker
 // runs it inside the worker's container, so this host is that container: heartbeat.ts records os.hostname() too.
 // Exits 0 when healthy, 1 otherwise, printing one line on why (docker inspect shows it).
-//   node --import tsx worker/healthcheck.ts   (one process where the tsx command starts two: it runs every 30 s)
+//   node .next/worker-healthcheck.mjs   (bundled by npm run build, run by node alone: it runs every 30 s)
 import os from "node:os";
 import { createDb } from "@/lib/db/client";
 import { listLivePools } from "@/lib/db/queries/worker-pools";

@@ -1,22 +1,31 @@
 // The worker container's healthcheck (worker/healthcheck.ts), run as Docker runs it: a process of its own, judged by
 // its exit code. Healthy only while a pool of this host has beaten within the stale time.
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerPool } from "../../lib/db/queries/worker-pools";
-import { spawnChild } from "../../scripts/processes";
+import { bundle } from "../../scripts/build-bundles";
+import { projectRoot, spawnChild, WORKER_HEALTHCHECK_FILE } from "../../scripts/processes";
 import { startSimulator, startWorker, waitFor } from "./helpers/stack";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database";
 
 let t: TestDatabase;
+/** Bundled as npm run build bundles it, into a folder of this test's own inside the project (its imports resolve there). */
+const distDir = path.join(projectRoot, "data", `test-healthcheck-${process.pid}`);
 beforeAll(async () => {
   t = await createTestDatabase("worker_healthcheck");
+  await bundle("healthcheck", distDir);
 });
-afterAll(async () => t?.drop());
+afterAll(async () => {
+  fs.rmSync(distDir, { recursive: true, force: true });
+  await t?.drop();
+});
 
 async function healthcheck(env: Record<string, string>): Promise<{ code: number | string; output: string }> {
   const lines: string[] = [];
   // The command docker-compose.yml gives the worker's healthcheck.
-  const child = spawnChild("healthcheck", ["--import", "tsx", "worker/healthcheck.ts"], {
+  const child = spawnChild("healthcheck", [path.join(distDir, WORKER_HEALTHCHECK_FILE)], {
     env,
     onLine: (_name, line) => lines.push(line),
   });
