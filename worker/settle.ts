@@ -108,7 +108,7 @@ async function settleFinal(deps: SettleDeps, run: LookupRun, outcome: FinalOutco
       if (isConnectionLoss(error)) lostReply = true;
       // The answer is stored (committed before the settle failed): the tries after this one settle without it.
       if (error instanceof SettleFailedError) raw = undefined;
-      else if (raw !== undefined && error instanceof postgres.PostgresError && !isConflict(error) && error.code !== "57014") {
+      else if (raw !== undefined && error instanceof postgres.PostgresError && !isConflict(error) && !isConnectionLoss(error) && error.code !== "57014") {
         throw new AnswerRefusedError(error);
       }
       throw error;
