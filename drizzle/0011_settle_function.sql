@@ -114,7 +114,7 @@ END $$;
 -- then meets. A settle that fails after it (a deadlock, a bug, a lock waited for past the statement's timeout) is
 -- rolled back alone, to a savepoint, and its error returned rather than raised, so that the answer commits: `outcome`
 -- null, with the error's SQLSTATE and message for the caller to raise and, if a retry can cure it, to try the settle
--- again. Without an answer, the settle runs as is and its errors are raised.
+-- again. Without an answer, its errors are raised as they came.
 CREATE FUNCTION "hashscan_settle_lookup"(
 	"p_job_id" bigint, "p_locked_by" text, "p_attempts" int, "p_hash" text, "p_key" text, "p_holder" text,
 	"p_budget" text, "p_saved" int,
@@ -129,17 +129,11 @@ DECLARE
 	"v_code" text;
 	"v_message" text;
 BEGIN
-	IF "p_raw" IS NULL THEN
-		"v_outcome" := "hashscan_settle_row"(
-			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
-			"p_status", "p_error", "p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category",
-			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
-		RETURN QUERY SELECT "v_outcome", NULL::text, NULL::text;
-		RETURN;
+	IF "p_raw" IS NOT NULL THEN
+		PERFORM "hashscan_save_report"(
+			"p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category", "p_detected", "p_engines",
+			"p_scan_date", "p_meaningful_name", "p_file_type", "p_raw");
 	END IF;
-	PERFORM "hashscan_save_report"(
-		"p_source", "p_sha256", "p_md5", "p_sha1", "p_fortinet", "p_fortinet_category", "p_detected", "p_engines",
-		"p_scan_date", "p_meaningful_name", "p_file_type", "p_raw");
 	BEGIN
 		"v_outcome" := "hashscan_settle_row"(
 			"p_job_id", "p_locked_by", "p_attempts", "p_hash", "p_key", "p_holder", "p_budget", "p_saved", "p_names",
@@ -147,6 +141,10 @@ BEGIN
 			"p_detected", "p_engines", "p_scan_date", "p_meaningful_name", "p_file_type");
 	-- OTHERS leaves out a cancel, which a statement timeout is: named, it is caught too.
 	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		-- Without an answer to keep, the error is raised as it came.
+		IF "p_raw" IS NULL THEN
+			RAISE;
+		END IF;
 		GET STACKED DIAGNOSTICS "v_code" = RETURNED_SQLSTATE, "v_message" = MESSAGE_TEXT;
 		RETURN QUERY SELECT NULL::text, "v_code", "v_message";
 		RETURN;

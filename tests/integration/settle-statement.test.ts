@@ -360,9 +360,13 @@ describe("a settle carrying VirusTotal's answer", () => {
     via.hostname = "127.0.0.1";
     via.port = String((proxy.address() as net.AddressInfo).port);
     const lossy = createDb(via.toString(), { max: 1 });
+    await countReportWrites();
     try {
       await settle({ db: lossy, budget: "b" }, run, paid(hash));
       expect(armed).toBe(false);
+      // Two tries reached the server: the one whose reply was cut (an insert), and the one that found its work done,
+      // whose store met the row (an insert's trigger, then the update's).
+      expect(await reportWrites()).toBe(3);
       expect(await stored(hash)).toEqual([{ data: { id: hash } }]);
       expect(await statuses(hash)).toEqual(["completed", "completed"]);
       expect(await queueRows(hash)).toEqual([]);
